@@ -1,0 +1,60 @@
+"""ECOIN legacy import: the Flask application factory."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import INSTANCE_DIR, ROOT, config_from_env
+from app.extensions import db, migrate
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    load_dotenv(ROOT / ".env", override=False)
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder=str(ROOT / "templates"))
+    app.config.from_mapping(config_from_env())
+    app.config.update(overrides or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    register_extensions(app)
+    register_models()
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def register_models() -> None:
+    """Import every module's models so that the metadata (and Alembic) sees all tables."""
+    from app.accounts import models as _accounts  # noqa: F401
+    from app.audit import models as _audit  # noqa: F401
+    from app.catalog import models as _catalog  # noqa: F401
+    from app.crm import models as _crm  # noqa: F401
+    from app.legacy_import import models as _legacy_import  # noqa: F401
+
+
+def register_commands(app: Flask) -> None:
+    from app.legacy_import.cli import legacy_cli
+
+    app.cli.add_command(legacy_cli)
+
+
+__all__ = ["create_app"]

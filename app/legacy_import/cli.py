@@ -1,0 +1,197 @@
+"""`flask legacy ...`: thin commands over the legacy import services."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
+
+from app.config import ConfigError
+from app.extensions import db
+from app.legacy_import import export as export_service
+from app.legacy_import import ingest as ingest_service
+from app.legacy_import.connections import batch_size, open_reader
+from app.legacy_import.demo import demo_command
+from app.legacy_import.models import LegacyImportRun
+from app.legacy_import.runs import RunError, create_run, describe_error, get_run
+from app.legacy_import.source import LegacySourceError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+legacy_cli = AppGroup("legacy", help="Import the old platform's students into staging.")
+legacy_cli.add_command(demo_command)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object only.")
+run_option = click.option("--run", "run_id", type=int, required=True, help="Import run id.")
+
+
+class CommandFailed(Exception):
+    """Raised after the command printed what it could; carries the one-line error."""
+
+
+def one_line_errors(command: F) -> F:
+    """Known failures end the command with a one-line error on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, RunError, LegacySourceError, CommandFailed) as error:
+            _fail(str(error))
+        except SQLAlchemyError as error:
+            _fail(f"app database error: {describe_error(error)} (is it migrated? run 'flask db upgrade')")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def run_summary(run: LegacyImportRun) -> dict[str, Any]:
+    total = run.rows_total or 0
+    return {
+        "run_id": run.id,
+        "label": run.label,
+        "connection": run.connection_name,
+        "status": run.status,
+        "step": run.current_step,
+        "progress": {
+            "rows_done": run.rows_done,
+            "rows_total": total,
+            "percent": round(100 * run.rows_done / total, 1) if total else 0.0,
+        },
+        "counters": run.counters(),
+        "failure_reason": run.failure_reason,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def emit(payload: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]], str]) -> None:
+    click.echo(json.dumps(payload, default=str) if as_json else human(payload))
+
+
+def describe_run(summary: dict[str, Any]) -> str:
+    progress = summary["progress"]
+    lines = [
+        f"Run {summary['run_id']} ({summary['connection']}"
+        + (f", {summary['label']}" if summary["label"] else "")
+        + f"): {summary['status']}",
+        f"  step: {summary['step'] or '-'}   rows: {progress['rows_done']}/{progress['rows_total']}"
+        f" ({progress['percent']}%)",
+    ]
+    if summary["failure_reason"]:
+        lines.append(f"  failure: {summary['failure_reason']}")
+    lines += [f"  {name}: {value}" for name, value in summary["counters"].items()]
+    return "\n".join(lines)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    bar = tqdm(unit="rows", file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def _ingest(run_id: int, as_json: bool) -> dict[str, Any]:
+    run = get_run(db.session, run_id)
+    reader = open_reader(current_app.config, run.connection_name)
+    try:
+        with progress_bar(not as_json) as progress:
+            run = ingest_service.ingest(db.session, run_id, reader, batch_size(current_app.config), progress)
+    except RunError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the run recorded it; the operator gets one line
+        summary = run_summary(get_run(db.session, run_id))
+        if as_json:
+            click.echo(json.dumps(summary, default=str))
+        raise CommandFailed(
+            f"run {run_id} failed ({summary['failure_reason'] or describe_error(error)}); "
+            f"continue it with: flask legacy resume --run={run_id}"
+        ) from None
+    finally:
+        reader.close()
+    return run_summary(run)
+
+
+@legacy_cli.command("import")
+@click.option("--connection", "connection_name", default="legacy", show_default=True)
+@click.option("--label", default=None, help="A label to recognise the run by.")
+@json_option
+@one_line_errors
+def import_command(connection_name: str, label: str | None, as_json: bool) -> None:
+    """Create a run and stage every legacy row into it."""
+    open_reader(current_app.config, connection_name).close()  # a bad name fails before any run
+    run = create_run(db.session, connection_name, label)
+    emit(_ingest(run.id, as_json), as_json, describe_run)
+
+
+@legacy_cli.command("resume")
+@run_option
+@json_option
+@one_line_errors
+def resume_command(run_id: int, as_json: bool) -> None:
+    """Continue a failed or interrupted run from its last checkpoint."""
+    emit(_ingest(run_id, as_json), as_json, describe_run)
+
+
+@legacy_cli.command("status")
+@click.option("--run", "run_id", type=int, default=None, help="One run; every run when omitted.")
+@json_option
+@one_line_errors
+def status_command(run_id: int | None, as_json: bool) -> None:
+    """Show the status, step, progress and counters of one run or of every run."""
+    if run_id is not None:
+        emit(run_summary(get_run(db.session, run_id)), as_json, describe_run)
+        return
+    runs = db.session.scalars(db.select(LegacyImportRun).order_by(LegacyImportRun.id)).all()
+    payload = {"runs": [run_summary(run) for run in runs]}
+    emit(payload, as_json, lambda p: "\n".join(describe_run(r) for r in p["runs"]) or "No import runs yet.")
+
+
+@legacy_cli.command("export")
+@run_option
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(export_service.FORMATS), default="csv", show_default=True)
+@click.option("--include-pii", is_flag=True, help="Write phones, e-mails, names and raw payloads unmasked.")
+@json_option
+@one_line_errors
+def export_command(run_id: int, output: Path, fmt: str, include_pii: bool, as_json: bool) -> None:
+    """Write one line per staged student of a run (CSV or JSON lines)."""
+    try:
+        count = export_service.export_run(db.session, run_id, output, fmt, include_pii)
+    except OSError as error:
+        raise CommandFailed(f"cannot write {output}: {error.strerror}") from None
+    payload = {"run_id": run_id, "output": str(output), "format": fmt, "rows": count, "pii": include_pii}
+    emit(
+        payload,
+        as_json,
+        lambda p: f"Exported {p['rows']} rows of run {run_id} to {p['output']}"
+        + (" (with personal data)" if include_pii else " (personal data masked)"),
+    )

@@ -1,0 +1,246 @@
+"""Staging tables of the legacy import (names from the client's design)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.legacy_import.vocab import DuplicateConfidence, RunStatus, ValidationState
+from app.models_base import BigId, created_at_column, utcnow
+
+# Counters kept on the run as integer columns, so that concurrent batches can add to them
+# atomically (`SET x = x + n`).
+RUN_COUNTERS = (
+    "formations_staged",
+    "sessions_staged",
+    "stagiaires_staged",
+    "archives_staged",
+    "trainings_staged",
+    "phones_valid",
+    "phones_invalid",
+    "phones_missing",
+    "emails_valid",
+    "emails_placeholder",
+    "emails_invalid",
+    "emails_missing",
+    "rows_with_issues",
+    "text_repairs",
+)
+
+
+class LegacyImportRun(db.Model):
+    __tablename__ = "legacy_import_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(191))
+    connection_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32), default=RunStatus.PENDING, index=True)
+    current_step: Mapped[str | None] = mapped_column(String(50))
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    formations_staged: Mapped[int] = mapped_column(Integer, default=0)
+    sessions_staged: Mapped[int] = mapped_column(Integer, default=0)
+    stagiaires_staged: Mapped[int] = mapped_column(Integer, default=0)
+    archives_staged: Mapped[int] = mapped_column(Integer, default=0)
+    trainings_staged: Mapped[int] = mapped_column(Integer, default=0)
+    phones_valid: Mapped[int] = mapped_column(Integer, default=0)
+    phones_invalid: Mapped[int] = mapped_column(Integer, default=0)
+    phones_missing: Mapped[int] = mapped_column(Integer, default=0)
+    emails_valid: Mapped[int] = mapped_column(Integer, default=0)
+    emails_placeholder: Mapped[int] = mapped_column(Integer, default=0)
+    emails_invalid: Mapped[int] = mapped_column(Integer, default=0)
+    emails_missing: Mapped[int] = mapped_column(Integer, default=0)
+    rows_with_issues: Mapped[int] = mapped_column(Integer, default=0)
+    text_repairs: Mapped[int] = mapped_column(Integer, default=0)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    step_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    initiated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dry_run_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+
+    def counters(self) -> dict[str, int]:
+        return {name: getattr(self, name) or 0 for name in RUN_COUNTERS}
+
+
+class LegacyStudentImport(db.Model):
+    """One staged legacy row of `stagiaires` or `archives`: the review queue."""
+
+    __tablename__ = "legacy_student_imports"
+    __table_args__ = (
+        UniqueConstraint("import_run_id", "source_table", "legacy_id"),
+        Index("ix_legacy_student_imports_run_phone", "import_run_id", "phone_normalized"),
+        Index("ix_legacy_student_imports_run_email", "import_run_id", "email_normalized"),
+        Index("ix_legacy_student_imports_run_state", "import_run_id", "validation_state", "id"),
+        Index("ix_legacy_student_imports_run_class", "import_run_id", "classification", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(ForeignKey("legacy_import_runs.id", ondelete="CASCADE"))
+    source_table: Mapped[str] = mapped_column(String(20))
+    legacy_id: Mapped[int] = mapped_column(BigInteger)
+    legacy_stagiaire_id: Mapped[int | None] = mapped_column(BigInteger)
+    first_name: Mapped[str | None] = mapped_column(String(191))
+    last_name: Mapped[str | None] = mapped_column(String(191))
+    name_key: Mapped[str | None] = mapped_column(String(400))
+    phone_raw: Mapped[str | None] = mapped_column(Text)
+    phone_normalized: Mapped[str | None] = mapped_column(String(32))
+    phone_alternates: Mapped[list[str] | None] = mapped_column(JSON)
+    phone_status: Mapped[str] = mapped_column(String(20))
+    email_raw: Mapped[str | None] = mapped_column(Text)
+    email_normalized: Mapped[str | None] = mapped_column(String(255))
+    email_status: Mapped[str] = mapped_column(String(20))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date_raw: Mapped[str | None] = mapped_column(String(191))
+    status_raw: Mapped[str | None] = mapped_column(String(191))
+    status_text: Mapped[str | None] = mapped_column(String(191))
+    legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
+    legacy_session_id: Mapped[int | None] = mapped_column(BigInteger)
+    classification: Mapped[str | None] = mapped_column(String(32))
+    classification_rule: Mapped[str | None] = mapped_column(String(64))
+    validation_state: Mapped[str] = mapped_column(String(20), default=ValidationState.PENDING)
+    validation_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    duplicate_confidence: Mapped[str] = mapped_column(String(10), default=DuplicateConfidence.NONE)
+    import_action: Mapped[str | None] = mapped_column(String(64))
+    normalization_issues: Mapped[list[str] | None] = mapped_column(JSON)
+    text_repairs: Mapped[list[str] | None] = mapped_column(JSON)
+    raw_payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    imported_entity_type: Mapped[str | None] = mapped_column(String(50))
+    imported_entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+    training: Mapped[LegacyTrainingImport | None] = relationship(back_populates="student", uselist=False)
+
+
+class LegacyTrainingImport(db.Model):
+    """The training/session reference of a staged student row."""
+
+    __tablename__ = "legacy_training_imports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    student_import_id: Mapped[int] = mapped_column(
+        ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), unique=True
+    )
+    import_run_id: Mapped[int] = mapped_column(
+        ForeignKey("legacy_import_runs.id", ondelete="CASCADE"), index=True
+    )
+    legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
+    legacy_formation_name: Mapped[str | None] = mapped_column(String(255))
+    legacy_session_id: Mapped[int | None] = mapped_column(BigInteger)
+    legacy_session_code: Mapped[str | None] = mapped_column(String(191))
+    session_starts_on: Mapped[date | None] = mapped_column(Date)
+    session_ends_on: Mapped[date | None] = mapped_column(Date)
+    matched_course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    matched_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"))
+    session_type: Mapped[str | None] = mapped_column(String(32))
+    import_action: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+
+    student: Mapped[LegacyStudentImport] = relationship(back_populates="training")
+
+
+class LegacyCourseMapping(db.Model):
+    """A legacy `formations` row and the reviewed intent for it."""
+
+    __tablename__ = "legacy_course_mappings"
+    __table_args__ = (UniqueConstraint("import_run_id", "legacy_formation_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(ForeignKey("legacy_import_runs.id", ondelete="CASCADE"))
+    legacy_formation_id: Mapped[int] = mapped_column(BigInteger)
+    legacy_name: Mapped[str | None] = mapped_column(String(255))
+    raw_payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    suggested_course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    suggestion_score: Mapped[float | None] = mapped_column(Float)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    decision: Mapped[str] = mapped_column(String(20), default="pending")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class LegacySessionMapping(db.Model):
+    """A legacy `session_ecoins` row and the reviewed intent for it."""
+
+    __tablename__ = "legacy_session_mappings"
+    __table_args__ = (UniqueConstraint("import_run_id", "legacy_session_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(ForeignKey("legacy_import_runs.id", ondelete="CASCADE"))
+    legacy_session_id: Mapped[int] = mapped_column(BigInteger)
+    code: Mapped[str | None] = mapped_column(String(191))
+    legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    raw_payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    session_type: Mapped[str | None] = mapped_column(String(32))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"))
+    decision: Mapped[str] = mapped_column(String(20), default="pending")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class LegacyImportCommitLog(db.Model):
+    """One entity created, linked or skipped by a run's commit; rollback reads these."""
+
+    __tablename__ = "legacy_import_commit_logs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(
+        ForeignKey("legacy_import_runs.id", ondelete="CASCADE"), index=True
+    )
+    student_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("legacy_student_imports.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))
+    entity_type: Mapped[str | None] = mapped_column(String(50))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    entity_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(String(100))
+    rolled_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class LegacyCompletedTraining(db.Model):
+    """Compatibility record of a training completed on the old platform."""
+
+    __tablename__ = "legacy_completed_trainings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    crm_lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_leads.id"), index=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
+    student_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("legacy_student_imports.id", ondelete="SET NULL")
+    )
+    legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
+    legacy_session_id: Mapped[int | None] = mapped_column(BigInteger)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    first_name: Mapped[str | None] = mapped_column(String(191))
+    last_name: Mapped[str | None] = mapped_column(String(191))
+    source: Mapped[str] = mapped_column(String(50), default="legacy_platform")
+    legacy_import_run_id: Mapped[int | None] = mapped_column(ForeignKey("legacy_import_runs.id"), index=True)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,367 @@
+"""Pure normalization rules for legacy values: phone, e-mail, text, names, birth dates.
+
+No Flask, no database: plain values in, plain values out, and no input ever raises.
+
+Decisions (SPEC.md, "Rules"):
+
+* Phone. A field is cut into *runs*: digits joined only by spaces, dots, dashes or
+  brackets. Anything else (``/``, ``,``, ``;``, newline, letters such as ``et``) ends a
+  run, and a ``+`` always starts a new one. Inside a run the longest span of digit
+  groups that is a valid number (at most 17 digits: ``00`` + E.164) is taken, then the
+  scan goes on after it, so ``0559446168 0776845160`` and ``0559446168-0776845160``
+  give two numbers while ``0559 44 61 68`` gives one. Validity is always
+  ``phonenumbers.is_valid_number``, region DZ; a number without ``+`` or ``00`` is
+  Algerian (or ``213...``), never guessed as foreign. The common Algerian shapes skip
+  ``phonenumbers.parse`` (fast path); tests prove both paths agree.
+* E-mail. Placeholders are compared folded (case and accents ignored); validity is
+  ``email_validator`` syntax only (no DNS), ASCII mailbox only (``allow_smtputf8=False``:
+  an accented mailbox here is a typo or mojibake, and few providers deliver to one);
+  the stored value is the trimmed input lower-cased.
+* Text. Only encoding is repaired (``ftfy.fix_encoding``); bytes are read as UTF-8, or
+  as Latin-1 when they are not UTF-8 (which counts as a repair).
+* Name key. Tokens are the folded first and last names split on anything that is not a
+  letter or digit (spaces, ``-``, apostrophes, dots), sorted, joined by one space:
+  ``Ben-Ali`` and ``ben ali`` give the same key, ``Benali`` does not.
+* Birth date. Day first (Algeria). A two-digit year is the latest year ending in those
+  digits that is not after ``today`` (``15/03/98`` -> 1998, ``01/01/05`` -> 2005).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import ftfy
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from app.legacy_import.vocab import EmailStatus
+
+VALID: str = EmailStatus.VALID.value
+PLACEHOLDER: str = EmailStatus.PLACEHOLDER.value
+INVALID: str = EmailStatus.INVALID.value
+MISSING: str = EmailStatus.MISSING.value
+PHONE_STATUSES = frozenset({VALID, INVALID, MISSING})
+EMAIL_STATUSES = frozenset({VALID, PLACEHOLDER, INVALID, MISSING})
+
+ZERO_DATE = "zero_date"
+UNPARSEABLE = "unparseable"
+IMPOSSIBLE_DATE = "impossible_date"
+OUT_OF_RANGE = "out_of_range"
+BIRTH_DATE_ISSUES = frozenset({ZERO_DATE, UNPARSEABLE, IMPOSSIBLE_DATE, OUT_OF_RANGE})
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+
+DEFAULT_REGION = "DZ"
+DZ_COUNTRY_CODE = 213
+
+# Folded (see fold_text) values that mean "no address given".
+PLACEHOLDER_EMAILS = frozenset({"/", "-", "null", "neant", "ecoin.hank@gmail.com"})
+
+
+# --- text -----------------------------------------------------------------------------
+
+
+def _as_text(raw: object) -> tuple[str | None, bool]:
+    """Any raw value as text; the flag says the bytes were not UTF-8."""
+    if raw is None or isinstance(raw, str):
+        return raw, False
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return _decode(bytes(raw))
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw)), False
+    return str(raw), False
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), True
+
+
+def repair_text(raw: object) -> tuple[str | None, bool]:
+    """The value as text with mojibake repaired (``FormÃ©e`` -> ``Formée``).
+
+    Only the encoding is fixed: no trimming, no case or Unicode normalization. The flag
+    is True when the returned text differs from a plain UTF-8 reading of the value.
+    """
+    text, repaired = _as_text(raw)
+    if text is None or text.isascii():
+        return text, repaired
+    fixed = ftfy.fix_encoding(text)
+    return fixed, repaired or fixed != text
+
+
+def clean_name(raw: object) -> tuple[str | None, bool]:
+    """Repaired, NFC, trimmed text with inner whitespace collapsed; empty -> None."""
+    text, repaired = repair_text(raw)
+    if text is None:
+        return None, repaired
+    cleaned = " ".join(unicodedata.normalize("NFC", text).split())
+    return cleaned or None, repaired
+
+
+def fold_text(raw: object) -> str:
+    """Comparison key: repaired, accent-free, case-folded, whitespace collapsed."""
+    text, _ = repair_text(raw)
+    if text is None:
+        return ""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
+    # Case folding can add accents (U+0130 -> "i" + dot above) and decomposition can
+    # add capitals (U+210C -> "H"): repeat until stable (two rounds in practice).
+    for _ in range(4):
+        folded = _fold_once(text)
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def _fold_once(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+_NAME_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def name_key(first_name: object, last_name: object) -> str | None:
+    """Token-order-insensitive key of a full name; None when there is no token."""
+    folded = f"{fold_text(first_name)} {fold_text(last_name)}"
+    tokens = sorted(token for token in _NAME_SEPARATORS.split(folded) if token)
+    return " ".join(tokens) or None
+
+
+# --- phone ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhoneResult:
+    normalized: str | None
+    alternates: tuple[str, ...]
+    status: str
+
+
+ParseCandidate = Callable[[str], str | None]
+
+_MAX_CANDIDATE_DIGITS = 17  # "00" + the 15 digits E.164 allows
+_RUN = re.compile(r"\+?[0-9][0-9 \t\u00a0.()\-\u2010-\u2015]*")
+_DIGITS = re.compile(r"[0-9]+")
+_DZ_SHAPE = re.compile(
+    r"(?:(?:\+|00)213|213(?=[0-9]{8,9}$)|0(?=[1-9]))?(?P<national>[1-9][0-9]{7,8})"
+)
+
+
+def normalize_phone(raw: object) -> PhoneResult:
+    """The first valid number of a phone field, plus the other valid ones."""
+    return _normalize_phone(raw, _parse_candidate)
+
+
+def _normalize_phone(raw: object, parse: ParseCandidate) -> PhoneResult:
+    text, _ = _as_text(raw)
+    if text is None or not text.strip():
+        return PhoneResult(None, (), MISSING)
+    numbers = list(dict.fromkeys(_numbers_in(_ascii_digits(text), parse)))
+    if not numbers:
+        return PhoneResult(None, (), INVALID)
+    return PhoneResult(numbers[0], tuple(numbers[1:]), VALID)
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic, Persian and other Unicode decimal digits as ASCII."""
+    if text.isascii():
+        return text
+    return "".join(_ascii_char(char) for char in text)
+
+
+def _ascii_char(char: str) -> str:
+    if char.isdecimal():
+        return str(unicodedata.decimal(char, char))
+    return "+" if char == "\uff0b" else char
+
+
+def _numbers_in(text: str, parse: ParseCandidate) -> Iterator[str]:
+    for run in _RUN.finditer(text):
+        yield from _numbers_in_run(run.group(), parse)
+
+
+def _numbers_in_run(run: str, parse: ParseCandidate) -> Iterator[str]:
+    plus = "+" if run.startswith("+") else ""
+    groups = _DIGITS.findall(run)
+    start = 0
+    while start < len(groups):
+        found = _longest_number_at(groups, start, plus if start == 0 else "", parse)
+        if found is None:
+            start += 1
+            continue
+        number, start = found
+        yield number
+
+
+def _longest_number_at(
+    groups: list[str], start: int, plus: str, parse: ParseCandidate
+) -> tuple[str, int] | None:
+    """The longest span of groups from ``start`` that is a valid number, and its end."""
+    for end in reversed(_span_ends(groups, start)):
+        number = parse(plus + "".join(groups[start:end]))
+        if number is not None:
+            return number, end
+    return None
+
+
+def _span_ends(groups: list[str], start: int) -> list[int]:
+    ends: list[int] = []
+    digits = 0
+    for end in range(start + 1, len(groups) + 1):
+        digits += len(groups[end - 1])
+        if digits > _MAX_CANDIDATE_DIGITS:
+            break
+        ends.append(end)
+    return ends
+
+
+def _parse_candidate(candidate: str) -> str | None:
+    """Digits-only E.164 of a candidate (``+``? digits) when valid, else None."""
+    shape = _DZ_SHAPE.fullmatch(candidate)
+    if shape is None:
+        return _library_parse(candidate)
+    national = shape.group("national")
+    number = phonenumbers.PhoneNumber(
+        country_code=DZ_COUNTRY_CODE, national_number=int(national)
+    )
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return f"{DZ_COUNTRY_CODE}{national}"
+
+
+def _library_parse(candidate: str) -> str | None:
+    """The reference path: what phonenumbers itself makes of the candidate."""
+    try:
+        number = phonenumbers.parse(candidate, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+# --- e-mail ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailResult:
+    normalized: str | None
+    status: str
+
+
+def normalize_email(raw: object) -> EmailResult:
+    text, _ = _as_text(raw)
+    trimmed = (text or "").strip()
+    if not trimmed:
+        return EmailResult(None, MISSING)
+    if fold_text(trimmed) in PLACEHOLDER_EMAILS:
+        return EmailResult(None, PLACEHOLDER)
+    if not _is_email(trimmed):
+        return EmailResult(None, INVALID)
+    return EmailResult(trimmed.lower(), VALID)
+
+
+def _is_email(text: str) -> bool:
+    try:
+        validate_email(text, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+# --- birth date -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BirthDateResult:
+    value: datetime.date | None
+    issue: str | None
+
+
+_TIME = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DAY, _MONTH = r"(?P<d>\d{1,2})", r"(?P<m>\d{1,2})"
+_YEAR_FIRST = re.compile(rf"(?P<y>\d{{4}})(?P<s>[-/.]){_MONTH}(?P=s){_DAY}{_TIME}")
+_DAY_FIRST = re.compile(
+    rf"{_DAY}(?P<s>[-/. ]){_MONTH}(?P=s)(?P<y>\d\d(?:\d\d)?){_TIME}"
+)
+_MONTH_NAME = re.compile(r"(?P<d>\d{1,2})(?:er)? (?P<m>[a-z]+)\.? (?P<y>\d{4})")
+_MONTHS = {
+    "janvier": 1, "janv": 1, "jan": 1,
+    "fevrier": 2, "fevr": 2, "fev": 2,
+    "mars": 3, "avril": 4, "avr": 4, "mai": 5, "juin": 6,
+    "juillet": 7, "juil": 7, "aout": 8,
+    "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+}  # fmt: skip
+
+
+def parse_birth_date(
+    raw: object, today: datetime.date | None = None
+) -> BirthDateResult:
+    """A birth date from a DATE or free text, not after ``today`` (default: now)."""
+    today = today or datetime.date.today()
+    if isinstance(raw, datetime.datetime):
+        return _in_range(raw.date(), today)
+    if isinstance(raw, datetime.date):
+        return _in_range(raw, today)
+    text = fold_text(raw)
+    if not text:
+        return BirthDateResult(None, None)
+    parts = _date_parts(text, today)
+    if parts is None:
+        return BirthDateResult(None, UNPARSEABLE)
+    return _from_parts(parts, today)
+
+
+def _date_parts(text: str, today: datetime.date) -> tuple[int, int, int] | None:
+    """(year, month, day) as written, not yet checked; None when no format fits."""
+    for pattern in (_YEAR_FIRST, _DAY_FIRST):
+        match = pattern.fullmatch(text)
+        if match:
+            year = _full_year(match.group("y"), today)
+            return year, int(match.group("m")), int(match.group("d"))
+    named = _MONTH_NAME.fullmatch(text)
+    if named and named.group("m") in _MONTHS:
+        month = _MONTHS[named.group("m")]
+        return int(named.group("y")), month, int(named.group("d"))
+    return None
+
+
+def _full_year(written: str, today: datetime.date) -> int:
+    year = int(written)
+    if len(written) > len("98"):
+        return year
+    # A far-future ``today`` (date.max: "no upper bound") must not make "98" mean 9998.
+    latest = min(today.year, datetime.date.today().year)
+    century = latest - latest % 100
+    return century + year if century + year <= latest else century - 100 + year
+
+
+def _from_parts(parts: tuple[int, int, int], today: datetime.date) -> BirthDateResult:
+    if parts == (0, 0, 0):
+        return BirthDateResult(None, ZERO_DATE)
+    try:
+        value = datetime.date(*parts)
+    except ValueError:
+        return BirthDateResult(None, IMPOSSIBLE_DATE)
+    return _in_range(value, today)
+
+
+def _in_range(value: datetime.date, today: datetime.date) -> BirthDateResult:
+    if EARLIEST_BIRTH_DATE <= value <= today:
+        return BirthDateResult(value, None)
+    return BirthDateResult(None, OUT_OF_RANGE)

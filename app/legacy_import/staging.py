@@ -1,0 +1,173 @@
+"""Turning a legacy record into staging values: pure, no database.
+
+A value that cannot be normalized never stops the row: the problem is recorded in the row's
+`normalization_issues`, and the raw value is kept beside the normalized one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from app.legacy_import import normalize
+from app.legacy_import.source import LegacyRecord, json_ready
+
+T = TypeVar("T")
+
+TEXT_LIMIT = 191
+
+
+@dataclass
+class RowNotes:
+    """What happened to one row while it was normalized."""
+
+    issues: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+
+    def attempt(self, name: str, function: Callable[[], T], fallback: T) -> T:
+        try:
+            return function()
+        except Exception:  # noqa: BLE001 - one bad value must never stop the row
+            self.issues.append(f"{name}_error")
+            return fallback
+
+    def clip(self, name: str, value: str | None, limit: int = TEXT_LIMIT) -> str | None:
+        if value is not None and len(value) > limit:
+            self.issues.append(f"{name}_truncated")
+            return value[:limit]
+        return value
+
+
+def as_text(value: Any) -> str | None:
+    """The raw value as text, as the legacy database showed it."""
+    if value is None:
+        return None
+    ready = json_ready(value)
+    return ready if isinstance(ready, str) else str(ready)
+
+
+def as_reference(value: Any) -> int | None:
+    """A legacy foreign key as an int; None for NULL or anything that is not a whole number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict[str, Any]:
+    notes = RowNotes()
+    values = record.values
+    first_name, first_repaired = notes.attempt(
+        "first_name", lambda: normalize.clean_name(values.get("first_name")), (None, False)
+    )
+    last_name, last_repaired = notes.attempt(
+        "last_name", lambda: normalize.clean_name(values.get("last_name")), (None, False)
+    )
+    status_text, status_repaired = notes.attempt(
+        "status", lambda: normalize.clean_name(values.get("status")), (None, False)
+    )
+    for name, repaired in (
+        ("first_name", first_repaired),
+        ("last_name", last_repaired),
+        ("status", status_repaired),
+    ):
+        if repaired:
+            notes.repairs.append(name)
+    phone = notes.attempt(
+        "phone",
+        lambda: normalize.normalize_phone(values.get("phone")),
+        normalize.PhoneResult(None, (), "invalid"),
+    )
+    email = notes.attempt(
+        "email",
+        lambda: normalize.normalize_email(values.get("email")),
+        normalize.EmailResult(None, "invalid"),
+    )
+    birth = notes.attempt(
+        "birth_date",
+        lambda: normalize.parse_birth_date(values.get("birth_date")),
+        normalize.BirthDateResult(None, "unparseable"),
+    )
+    if phone.status == "invalid":
+        notes.issues.append("phone_invalid")
+    if email.status == "invalid":
+        notes.issues.append("email_invalid")
+    if birth.issue:
+        notes.issues.append(f"birth_date_{birth.issue}")
+    key = notes.attempt("name_key", lambda: normalize.name_key(first_name, last_name), None)
+    return {
+        "import_run_id": run_id,
+        "source_table": source_table,
+        "legacy_id": record.legacy_id,
+        "legacy_stagiaire_id": as_reference(values.get("stagiaire_id")),
+        "first_name": notes.clip("first_name", first_name),
+        "last_name": notes.clip("last_name", last_name),
+        "name_key": notes.clip("name_key", key, 400),
+        "phone_raw": as_text(values.get("phone")),
+        "phone_normalized": phone.normalized,
+        "phone_alternates": list(phone.alternates) or None,
+        "phone_status": phone.status,
+        "email_raw": as_text(values.get("email")),
+        "email_normalized": notes.clip("email", email.normalized, 255),
+        "email_status": email.status,
+        "birth_date": birth.value,
+        "birth_date_raw": notes.clip("birth_date_raw", as_text(values.get("birth_date"))),
+        "status_raw": notes.clip("status_raw", as_text(values.get("status"))),
+        "status_text": notes.clip("status", status_text),
+        "legacy_formation_id": as_reference(values.get("formation_id")),
+        "legacy_session_id": as_reference(values.get("session_id")),
+        "normalization_issues": notes.issues or None,
+        "text_repairs": notes.repairs or None,
+        "raw_payload": record.raw,
+    }
+
+
+def formation_values(record: LegacyRecord, run_id: int) -> dict[str, Any]:
+    name, _ = normalize.clean_name(record.values.get("name"))
+    return {
+        "import_run_id": run_id,
+        "legacy_formation_id": record.legacy_id,
+        "legacy_name": name[:255] if name else None,
+        "raw_payload": record.raw,
+    }
+
+
+def session_values(record: LegacyRecord, run_id: int) -> dict[str, Any]:
+    values = record.values
+    code, _ = normalize.clean_name(values.get("code"))
+    return {
+        "import_run_id": run_id,
+        "legacy_session_id": record.legacy_id,
+        "code": code[:TEXT_LIMIT] if code else None,
+        "legacy_formation_id": as_reference(values.get("formation_id")),
+        "starts_on": _session_date(values.get("starts_on")),
+        "ends_on": _session_date(values.get("ends_on")),
+        "raw_payload": record.raw,
+    }
+
+
+def _session_date(value: Any) -> dt.date | None:
+    return normalize.parse_birth_date(value, today=dt.date.max).value
+
+
+def fallback_values(row: dict[str, Any]) -> dict[str, Any]:
+    """What to stage when the database refuses a row's normalized values: the identity and a
+    text form of the raw payload, with the problem recorded, so that the row is never lost."""
+    payload_text = json.dumps(row["raw_payload"], ensure_ascii=True, default=str)
+    return {
+        "import_run_id": row["import_run_id"],
+        "source_table": row["source_table"],
+        "legacy_id": row["legacy_id"],
+        "legacy_stagiaire_id": row["legacy_stagiaire_id"],
+        "legacy_formation_id": row["legacy_formation_id"],
+        "legacy_session_id": row["legacy_session_id"],
+        "phone_status": "invalid",
+        "email_status": "invalid",
+        "normalization_issues": ["staging_error"],
+        "raw_payload": {"unstorable_payload": payload_text.replace("\\u0000", "\\\\u0000")},
+    }

@@ -1,0 +1,162 @@
+"""Ingestion end to end: MariaDB (or SQLite) as the legacy source, SQLite and PostgreSQL as the app."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+
+from app.extensions import db
+from app.legacy_import import ingest
+from app.legacy_import.demo import legacy_fingerprint
+from app.legacy_import.models import (
+    LegacyCourseMapping,
+    LegacyImportRun,
+    LegacySessionMapping,
+    LegacyStudentImport,
+    LegacyTrainingImport,
+)
+from app.legacy_import.runs import create_run
+from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord, json_ready
+from tests.conftest import make_app
+
+pytestmark = pytest.mark.integration
+
+LEGACY_TABLES = ("formations", "session_ecoins", "stagiaires", "archives")
+
+
+def legacy_counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        counts = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in LEGACY_TABLES}
+    engine.dispose()
+    return counts
+
+
+def legacy_rows(url: str, table: str) -> dict[int, dict[str, Any]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = {row["id"]: dict(row) for row in conn.execute(text(f"SELECT * FROM {table}")).mappings()}
+    engine.dispose()
+    return rows
+
+
+def run_cli(app: Flask, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+@pytest.fixture
+def app(app_db_url: str, legacy_mariadb_url: str) -> Flask:
+    return make_app(app_db_url, LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url})
+
+
+def staged_count(app: Flask, model: Any, run_id: int, **filters: Any) -> int:
+    with app.app_context():
+        query = select(func.count()).select_from(model).where(model.import_run_id == run_id)
+        for name, value in filters.items():
+            query = query.where(getattr(model, name) == value)
+        return db.session.execute(query).scalar_one()
+
+
+def test_import_stages_every_legacy_row_once(app: Flask, legacy_mariadb_url: str) -> None:
+    before = legacy_fingerprint(legacy_mariadb_url)
+    result = run_cli(app, "legacy", "import", "--connection=legacy", "--label=first", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    counts = legacy_counts(legacy_mariadb_url)
+    run_id = summary["run_id"]
+    assert summary["status"] == "ingested"
+    assert summary["counters"]["stagiaires_staged"] == counts["stagiaires"]
+    assert summary["counters"]["archives_staged"] == counts["archives"]
+    assert staged_count(app, LegacyStudentImport, run_id, source_table="stagiaires") == counts["stagiaires"]
+    assert staged_count(app, LegacyStudentImport, run_id, source_table="archives") == counts["archives"]
+    students = counts["stagiaires"] + counts["archives"]
+    assert staged_count(app, LegacyTrainingImport, run_id) == students
+    assert staged_count(app, LegacyCourseMapping, run_id) == counts["formations"]
+    assert staged_count(app, LegacySessionMapping, run_id) == counts["session_ecoins"]
+    assert summary["progress"]["rows_done"] == summary["progress"]["rows_total"] == sum(counts.values())
+    assert legacy_fingerprint(legacy_mariadb_url) == before
+
+
+def test_raw_payloads_round_trip(app: Flask, legacy_mariadb_url: str) -> None:
+    result = run_cli(app, "legacy", "import", "--json")
+    run_id = json.loads(result.stdout)["run_id"]
+    for table in ("stagiaires", "archives"):
+        source = legacy_rows(legacy_mariadb_url, table)
+        with app.app_context():
+            staged = db.session.execute(
+                select(LegacyStudentImport.legacy_id, LegacyStudentImport.raw_payload).where(
+                    LegacyStudentImport.import_run_id == run_id,
+                    LegacyStudentImport.source_table == table,
+                )
+            ).all()
+        assert len(staged) == len(source)
+        for legacy_id, payload in staged:
+            assert payload == {column: json_ready(value) for column, value in source[legacy_id].items()}
+
+
+def test_each_import_makes_a_new_run(app: Flask) -> None:
+    first = json.loads(run_cli(app, "legacy", "import", "--json").stdout)
+    second = json.loads(run_cli(app, "legacy", "import", "--json").stdout)
+    assert second["run_id"] != first["run_id"]
+    assert second["counters"] == first["counters"]
+
+
+class FailingReader:
+    """The real reader, whose connection drops after a number of batches."""
+
+    def __init__(self, reader: DatabaseLegacySourceReader, batches_before_failure: int) -> None:
+        self.reader = reader
+        self.remaining = batches_before_failure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+    def read_batches(self, *args: Any, **kwargs: Any) -> Iterator[list[LegacyRecord]]:
+        for batch in self.reader.read_batches(*args, **kwargs):
+            if self.remaining == 0:
+                raise ConnectionResetError("legacy server went away")
+            self.remaining -= 1
+            yield batch
+
+
+def test_interrupted_run_resumes_without_doubling(app: Flask, legacy_mariadb_url: str) -> None:
+    with app.app_context():
+        run_id = create_run(db.session, "legacy").id
+        reader = DatabaseLegacySourceReader(legacy_mariadb_url)
+        with pytest.raises(ConnectionResetError):
+            ingest.ingest(db.session, run_id, FailingReader(reader, batches_before_failure=12), batch_size=50)
+        run = db.session.get(LegacyImportRun, run_id)
+        assert run.status == "failed"
+        assert run.failure_reason == "stagiaires: ConnectionResetError"
+        staged_before = run.stagiaires_staged
+        assert staged_before > 0
+
+    result = run_cli(app, "legacy", "resume", f"--run={run_id}", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    counts = legacy_counts(legacy_mariadb_url)
+    assert summary["status"] == "ingested"
+    assert summary["counters"]["stagiaires_staged"] == counts["stagiaires"]
+    for table in ("stagiaires", "archives"):
+        with app.app_context():
+            ids = db.session.scalars(
+                select(LegacyStudentImport.legacy_id).where(
+                    LegacyStudentImport.import_run_id == run_id, LegacyStudentImport.source_table == table
+                )
+            ).all()
+        assert sorted(ids) == sorted(legacy_rows(legacy_mariadb_url, table))
+    assert summary["progress"]["rows_done"] == sum(counts.values())
+
+
+def test_a_finished_run_is_not_resumed(app: Flask) -> None:
+    run_id = json.loads(run_cli(app, "legacy", "import", "--json").stdout)["run_id"]
+    result = run_cli(app, "legacy", "resume", f"--run={run_id}")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: run {run_id} is ingested; there is no ingestion to resume"

@@ -35,7 +35,7 @@ def load_column_map(raw: str | None) -> dict[str, Any]:
     if not raw or not raw.strip():
         return {}
     text = raw.strip()
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):
         path = Path(text)
         if not path.is_file():
             raise ConfigError(f"LEGACY_COLUMN_MAP: no such file: {text}")

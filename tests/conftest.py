@@ -14,6 +14,7 @@ from app.legacy_import.demo import generate_legacy_database
 from tests.support.databases import mariadb_database, postgres_database
 
 DEMO_ROWS = 600
+ROOT_DIR = Path(__file__).resolve().parent.parent
 
 
 def make_app(database_url: str, **config: object) -> Flask:
@@ -64,7 +65,7 @@ def legacy_mariadb_url() -> Iterator[str]:
         yield url
 
 
-def _truncate_app_tables(app: Flask) -> None:
+def truncate_app_tables(app: Flask) -> None:
     with app.app_context():
         names = ", ".join(table.name for table in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
@@ -81,7 +82,7 @@ def app_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
-    _truncate_app_tables(make_app(url))
+    truncate_app_tables(make_app(url))
     yield url
 
 

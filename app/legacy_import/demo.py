@@ -135,7 +135,9 @@ def _money() -> sa.types.TypeEngine:
     return sa.Numeric(10, 2).with_variant(_SQLiteRaw("DECIMAL(10, 2)"), "sqlite")
 
 
-_TABLE_KW = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+_TABLE_KW: dict[str, Any] = {
+    "mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci",
+}
 
 
 def legacy_metadata() -> sa.MetaData:
@@ -646,8 +648,9 @@ class _Generator:
             year, month = 2016 + month_index // 12, month_index % 12 + 1
             created = datetime(year, month, 1) - timedelta(days=rng.randint(5, 40),
                                                            seconds=rng.randrange(86400))
-            debut: date | None = date(year, month, rng.randint(1, 15))
-            fin: date | None = debut + timedelta(days=rng.choice((60, 90, 120, 180, 240, 365)))
+            start = date(year, month, rng.randint(1, 15))
+            debut: date | None = start
+            fin: date | None = start + timedelta(days=rng.choice((60, 90, 120, 180, 240, 365)))
             if sid in waiting_codes:
                 code, formation = waiting_codes[sid]
                 debut = fin = None
@@ -874,7 +877,7 @@ def generate_legacy_database(url: str | sa.URL, rows: int, *, seed: int = 7,
         raise ValueError("archive_share must be between 0 and 1")
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    n_archives = int(round(rows * archive_share))
+    n_archives = round(rows * archive_share)
     n_stagiaires = rows - n_archives
 
     sa_url = sa.make_url(url)

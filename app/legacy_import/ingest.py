@@ -139,7 +139,8 @@ class StudentStager:
     def stage(self, batch: list[LegacyRecord]) -> dict[str, int]:
         rows = [staging.student_values(r, self.source_table, self.run_id) for r in batch]
         ids = self._insert_students(rows)
-        self.session.execute(insert(TRAININGS), [self._training(i, row) for i, row in zip(ids, rows, strict=True)])
+        trainings = [self._training(i, row) for i, row in zip(ids, rows, strict=True)]
+        self.session.execute(insert(TRAININGS), trainings)
         return {
             f"{self.source_table}_staged": len(rows),
             "trainings_staged": len(rows),

@@ -17,8 +17,9 @@ Decisions (SPEC.md, "Rules"):
   ``email_validator`` syntax only (no DNS), ASCII mailbox only (``allow_smtputf8=False``:
   an accented mailbox here is a typo or mojibake, and few providers deliver to one);
   the stored value is the trimmed input lower-cased.
-* Text. Only encoding is repaired (``ftfy.fix_encoding``); bytes are read as UTF-8, or
-  as Latin-1 when they are not UTF-8 (which counts as a repair).
+* Text. Only encoding is repaired, and only the mojibake this data holds (UTF-8 read
+  as MySQL latin1 = Windows-1252), with ftfy; bytes are read as UTF-8, or as Latin-1
+  when they are not UTF-8 (which counts as a repair).
 * Name key. Tokens are the folded first and last names split on anything that is not a
   letter or digit (spaces, ``-``, apostrophes, dots), sorted, joined by one space:
   ``Ben-Ali`` and ``ben ali`` give the same key, ``Benali`` does not.
@@ -57,6 +58,9 @@ EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 DEFAULT_REGION = "DZ"
 DZ_COUNTRY_CODE = 213
 
+# What MySQL calls latin1 is Windows-1252; ftfy names its lenient variant "sloppy".
+_MYSQL_LATIN1 = frozenset({"latin-1", "windows-1252", "sloppy-windows-1252"})
+
 # Folded (see fold_text) values that mean "no address given".
 PLACEHOLDER_EMAILS = frozenset({"/", "-", "null", "neant", "ecoin.hank@gmail.com"})
 
@@ -91,17 +95,33 @@ def repair_text(raw: object) -> tuple[str | None, bool]:
     text, repaired = _as_text(raw)
     if text is None or text.isascii():
         return text, repaired
-    fixed = ftfy.fix_encoding(text)
+    fixed = _fix_mojibake(text)
     return fixed, repaired or fixed != text
+
+
+def _fix_mojibake(text: str) -> str:
+    """ftfy's encoding fix, kept only when it undoes UTF-8 read as MySQL "latin1".
+
+    ftfy also tries Mac Roman, cp437, ...; on short accented names those guesses turn
+    nonsense like ``ÈüÆ`` into CJK, and this data never went through those encodings.
+    """
+    fixed, steps = ftfy.fix_encoding_and_explain(text)
+    encodings = {encoding for action, encoding in steps or () if action == "encode"}
+    return fixed if encodings <= _MYSQL_LATIN1 else text
 
 
 def clean_name(raw: object) -> tuple[str | None, bool]:
     """Repaired, NFC, trimmed text with inner whitespace collapsed; empty -> None."""
-    text, repaired = repair_text(raw)
+    text, decoded_as_latin1 = _as_text(raw)
     if text is None:
-        return None, repaired
-    cleaned = " ".join(unicodedata.normalize("NFC", text).split())
-    return cleaned or None, repaired
+        return None, decoded_as_latin1
+    text, repaired = repair_text(_collapse(text))  # collapse first: stable on re-cleaning
+    cleaned = _collapse(unicodedata.normalize("NFC", text or ""))
+    return cleaned or None, decoded_as_latin1 or repaired
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
 
 
 def fold_text(raw: object) -> str:

@@ -169,5 +169,5 @@ def fallback_values(row: dict[str, Any]) -> dict[str, Any]:
         "phone_status": "invalid",
         "email_status": "invalid",
         "normalization_issues": ["staging_error"],
-        "raw_payload": {"unstorable_payload": payload_text.replace("\\u0000", "\\\\u0000")},
+        "raw_payload": {"unstorable_payload": payload_text},
     }

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +25,7 @@ from app.legacy_import.models import (
 )
 from app.legacy_import.runs import create_run
 from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord, json_ready
-from tests.conftest import make_app
+from tests.conftest import make_app, truncate_app_tables
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +163,36 @@ def test_a_finished_run_is_not_resumed(app: Flask) -> None:
     result = run_cli(app, "legacy", "resume", f"--run={run_id}")
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: run {run_id} is ingested; there is no ingestion to resume"
+
+
+def legacy_copy_with_nul_byte(legacy_url: str, tmp_path: Path, legacy_id: int) -> str:
+    path = tmp_path / "nul.sqlite"
+    shutil.copy(legacy_url.removeprefix("sqlite:///"), path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE stagiaires SET prenom = ? WHERE id = ?", ("Ami\x00ne", legacy_id))
+    conn.commit()
+    conn.close()
+    return f"sqlite:///{path}"
+
+
+def test_a_row_the_app_database_refuses_is_still_staged(
+    postgres_url: str, legacy_sqlite_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL text cannot hold a NUL byte: that row alone is staged raw, with the issue."""
+    legacy_url = legacy_copy_with_nul_byte(legacy_sqlite_url, tmp_path, legacy_id=5)
+    app = make_app(postgres_url, LEGACY_CONNECTIONS={"legacy": legacy_url})
+    truncate_app_tables(app)
+
+    result = run_cli(app, "legacy", "import", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["counters"]["stagiaires_staged"] == legacy_counts(legacy_url)["stagiaires"]
+    with app.app_context():
+        rows = db.session.scalars(
+            select(LegacyStudentImport).where(LegacyStudentImport.source_table == "stagiaires")
+        ).all()
+        refused = [row for row in rows if row.normalization_issues == ["staging_error"]]
+        assert [row.legacy_id for row in refused] == [5]
+        assert "Ami\\u0000ne" in refused[0].raw_payload["unstorable_payload"]
+        assert refused[0].training is not None

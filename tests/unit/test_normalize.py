@@ -248,7 +248,7 @@ def test_fast_path_agrees_with_the_library_on_generated_candidates() -> None:
         if normalize._parse_candidate(c) != normalize._library_parse(c)
     ]
     assert disagreements == []
-    assert len(fast_shaped) > 8_000  # the fast path really was exercised ...
+    assert len(fast_shaped) > 6_000  # the fast path really was exercised ...
     valid = [c for c in fast_shaped if normalize._parse_candidate(c)]
     assert 2_000 < len(valid) < len(fast_shaped)  # ... on valid and invalid numbers
 
@@ -369,6 +369,10 @@ def test_placeholder_list_holds_folded_values() -> None:
         ("  Formée  ", ("  Formée  ", False)),  # repair only: no trimming
         ("&amp; x", ("&amp; x", False)),  # no HTML unescaping
         ("ﬁne", ("ﬁne", False)),  # no compatibility normalization
+        ("ÈüÆ", ("ÈüÆ", False)),  # ftfy's Mac Roman guess: not this data's mojibake
+        ("œé", ("œé", False)),
+        ("ÃƒÂ©", ("é", True)),  # encoded twice
+        ("Ã ", ("à ", True)),
         ("", ("", False)),
         (None, (None, False)),
         (42, ("42", False)),

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.ingest` (what `make bench` runs)."""

@@ -1,0 +1,647 @@
+"""Benchmark of the legacy import: MariaDB (PyMySQL) -> PostgreSQL (psycopg 3).
+
+    python -m benchmarks.ingest                      # 10,000 and 100,000 rows (what `make bench` runs)
+    python -m benchmarks.ingest --rows 100000        # one size only
+    python -m benchmarks.ingest --sizes 10000,50000,100000 --profile-rows 20000 --keep
+
+For each size: generate the legacy rows in a throw-away MariaDB database, migrate a throw-away
+PostgreSQL app database, then time, each in its own child process so that both are measured
+the same way (wall clock, and peak RSS from `os.wait4`):
+
+* the import: `flask legacy import --connection=legacy --json`;
+* a bare copy: the same rows through the same reader (PyMySQL, same batch size, same keyset
+  batches), inserted unnormalized as (legacy_id, source_table, raw JSON) into `bare_<table>`
+  with psycopg 3 and SQLAlchemy Core `executemany`, one transaction per batch.
+
+Goals (issue): import/bare-copy time ratio at most 1.5; import peak memory under 250 MB and
+flat from the smallest to the largest size. Figures go to `bench-results/ingest.json`.
+`--profile-rows N` also profiles one in-process import of N rows (cProfile, plus unprofiled
+timings of the read and normalization stages alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import json
+import os
+import platform
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pymysql
+import sqlalchemy as sa
+
+from app.legacy_import.connections import DEFAULT_BATCH_SIZE
+from app.legacy_import.demo import LEGACY_TABLES, generate_legacy_database
+from app.legacy_import.source import DatabaseLegacySourceReader
+from tests.support.databases import (
+    MARIADB_HOST,
+    PG_HOST,
+    mariadb_database,
+    postgres_database,
+    unique_name,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench-results"
+RESULTS_FILE = RESULTS_DIR / "ingest.json"
+PROFILE_FILE = RESULTS_DIR / "ingest.prof"
+
+GOAL_RATIO = 1.5
+GOAL_PEAK_MB = 250.0
+FLAT_TOLERANCE = 0.10  # "flat": the largest size's peak at most 10% above the smallest's
+DEFAULT_SIZES = (10_000, 100_000)
+
+# The import's run counter for each legacy table.
+STAGED_COUNTER = {
+    "formations": "formations_staged",
+    "session_ecoins": "sessions_staged",
+    "stagiaires": "stagiaires_staged",
+    "archives": "archives_staged",
+}
+
+
+# --------------------------------------------------------------------------------------
+# Throw-away databases
+# --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def benchmark_databases(keep: bool) -> Iterator[tuple[str, str]]:
+    """(legacy MariaDB URL, app PostgreSQL URL), dropped afterwards unless `keep`."""
+    if keep:
+        yield _kept_mariadb(), _kept_postgres()
+        return
+    with mariadb_database("legacy_bench") as legacy_url, postgres_database("ecoin_bench") as app_url:
+        yield legacy_url, app_url
+
+
+def _kept_mariadb() -> str:
+    name = unique_name("legacy_bench")
+    conn = pymysql.connect(host=MARIADB_HOST, user="root", password="")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    finally:
+        conn.close()
+    return f"mysql+pymysql://root@{MARIADB_HOST}:3306/{name}?charset=utf8mb4"
+
+
+def _kept_postgres() -> str:
+    name = unique_name("ecoin_bench")
+    with psycopg.connect(host=PG_HOST, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@{PG_HOST}:5432/{name}"
+
+
+def migrate_app_database(app_url: str, legacy_url: str) -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "LEGACY_CONNECTIONS": {"legacy": legacy_url}})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+# --------------------------------------------------------------------------------------
+# Child processes, measured
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float  # wall clock, process start to exit
+    peak_rss_mb: float  # the child's own ru_maxrss
+    stdout: str
+
+
+def run_measured(argv: Sequence[str], env: dict[str, str]) -> Measured:
+    """Run `argv`, wait for it with `os.wait4` to get its own peak RSS; fail on non-zero exit."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])} exited {process.returncode}: {stderr.strip()[-2000:]}")
+    return Measured(seconds, usage.ru_maxrss / 1024, stdout)  # Linux: ru_maxrss is in KiB
+
+
+def child_env(app_url: str, legacy_url: str, batch_size: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACY_")}
+    env.update(
+        DATABASE_URL=app_url,
+        LEGACY_DATABASE_URL=legacy_url,
+        LEGACY_BATCH_SIZE=str(batch_size),
+        FLASK_APP="wsgi",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def last_json_line(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    if not lines:
+        raise RuntimeError("the child printed nothing on stdout")
+    value: dict[str, Any] = json.loads(lines[-1])
+    return value
+
+
+def venv_bin(name: str) -> str:
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate if candidate.exists() else ROOT / ".venv" / "bin" / name)
+
+
+# --------------------------------------------------------------------------------------
+# The import
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    seconds: float  # child process wall clock
+    core_seconds: float  # the copy/ingest loop alone, as the child measured it
+    peak_rss_mb: float
+
+
+def time_import(app_url: str, legacy_url: str, batch_size: int, counts: dict[str, int]) -> Timing:
+    argv = [venv_bin("flask"), "legacy", "import", "--connection=legacy", "--json"]
+    measured = run_measured(argv, child_env(app_url, legacy_url, batch_size))
+    summary = last_json_line(measured.stdout)
+    check_import(summary, counts)
+    core = _iso_seconds(summary["finished_at"]) - _iso_seconds(summary["started_at"])
+    return Timing(measured.seconds, core, measured.peak_rss_mb)
+
+
+def check_import(summary: dict[str, Any], counts: dict[str, int]) -> None:
+    if summary["status"] != "ingested":
+        raise RuntimeError(f"import ended {summary['status']}: {summary.get('failure_reason')}")
+    staged = {table: summary["counters"][counter] for table, counter in STAGED_COUNTER.items()}
+    if staged != counts or summary["progress"]["rows_done"] != sum(counts.values()):
+        raise RuntimeError(f"import staged {staged}, legacy has {counts}")
+
+
+def _iso_seconds(value: str) -> float:
+    return dt.datetime.fromisoformat(value).timestamp()
+
+
+# --------------------------------------------------------------------------------------
+# The bare copy (runs in its own process: `python -m benchmarks.ingest bare-copy ...`)
+# --------------------------------------------------------------------------------------
+
+
+def bare_metadata() -> sa.MetaData:
+    metadata = sa.MetaData()
+    for name in LEGACY_TABLES:
+        sa.Table(
+            f"bare_{name}",
+            metadata,
+            sa.Column("legacy_id", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("source_table", sa.Text, nullable=False),
+            sa.Column("raw_payload", sa.JSON, nullable=False),
+        )
+    return metadata
+
+
+def bare_copy(app_url: str, legacy_url: str, batch_size: int) -> dict[str, Any]:
+    """Copy every legacy row, unnormalized, one transaction per batch; the counts and time."""
+    metadata = bare_metadata()
+    engine = sa.create_engine(app_url)
+    reader = DatabaseLegacySourceReader(legacy_url)
+    try:
+        with engine.begin() as conn:
+            metadata.drop_all(conn)
+            metadata.create_all(conn)
+        started = time.perf_counter()
+        copied = {name: _copy_table(engine, metadata.tables[f"bare_{name}"], reader, name, batch_size)
+                  for name in LEGACY_TABLES}
+        return {"copied": copied, "seconds": time.perf_counter() - started}
+    finally:
+        reader.close()
+        engine.dispose()
+
+
+def _copy_table(
+    engine: sa.Engine, table: sa.Table, reader: DatabaseLegacySourceReader, name: str, batch_size: int
+) -> int:
+    copied = 0
+    for batch in reader.read_batches(name, 0, batch_size):
+        rows = [{"legacy_id": r.legacy_id, "source_table": name, "raw_payload": r.raw} for r in batch]
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows)
+        copied += len(rows)
+    return copied
+
+
+def bare_copy_main(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest bare-copy")
+    parser.add_argument("--app-url", required=True)
+    parser.add_argument("--legacy-url", required=True)
+    parser.add_argument("--batch-size", type=int, required=True)
+    args = parser.parse_args(argv)
+    print(json.dumps(bare_copy(args.app_url, args.legacy_url, args.batch_size)))
+
+
+def time_bare_copy(app_url: str, legacy_url: str, batch_size: int, counts: dict[str, int]) -> Timing:
+    argv = [sys.executable, "-m", "benchmarks.ingest", "bare-copy", "--app-url", app_url,
+            "--legacy-url", legacy_url, "--batch-size", str(batch_size)]
+    measured = run_measured(argv, child_env(app_url, legacy_url, batch_size))
+    result = last_json_line(measured.stdout)
+    if result["copied"] != counts or _bare_rows(app_url) != sum(counts.values()):
+        raise RuntimeError(f"bare copy copied {result['copied']}, legacy has {counts}")
+    return Timing(measured.seconds, result["seconds"], measured.peak_rss_mb)
+
+
+def _bare_rows(app_url: str) -> int:
+    engine = sa.create_engine(app_url)
+    try:
+        with engine.connect() as conn:
+            return sum(int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+                       for table in bare_metadata().tables.values())
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------------------
+# One size
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    rows: int  # student rows asked for (stagiaires + archives)
+    legacy_rows: int  # every legacy row read (with formations and sessions)
+    batch_size: int
+    generate_seconds: float
+    imported: Timing
+    bare: Timing
+
+    @property
+    def ratio(self) -> float:
+        return self.imported.seconds / self.bare.seconds
+
+    @property
+    def core_ratio(self) -> float:
+        return self.imported.core_seconds / self.bare.core_seconds
+
+    def rate(self, seconds: float) -> float:
+        return self.legacy_rows / seconds
+
+
+def bench_size(rows: int, batch_size: int, keep: bool) -> SizeResult:
+    with benchmark_databases(keep) as (legacy_url, app_url):
+        if keep:
+            print(f"  keeping {legacy_url} and {app_url}", file=sys.stderr)
+        started = time.perf_counter()
+        counts = generate_legacy_database(legacy_url, rows)
+        generated = time.perf_counter() - started
+        migrate_app_database(app_url, legacy_url)
+        imported = time_import(app_url, legacy_url, batch_size, counts)
+        bare = time_bare_copy(app_url, legacy_url, batch_size, counts)
+    return SizeResult(rows, sum(counts.values()), batch_size, generated, imported, bare)
+
+
+# --------------------------------------------------------------------------------------
+# Verdicts and report
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdicts:
+    ratio: dict[int, bool] = field(default_factory=dict)
+    peak: dict[int, bool] = field(default_factory=dict)
+    flat: bool | None = None  # None with a single size
+    growth_mb: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(self.ratio.values()) and all(self.peak.values()) and self.flat is not False
+
+
+def judge(results: Sequence[SizeResult]) -> Verdicts:
+    verdicts = Verdicts(
+        ratio={r.rows: r.ratio <= GOAL_RATIO for r in results},
+        peak={r.rows: r.imported.peak_rss_mb < GOAL_PEAK_MB for r in results},
+    )
+    if len(results) > 1:
+        smallest, largest = min(results, key=lambda r: r.rows), max(results, key=lambda r: r.rows)
+        verdicts.growth_mb = largest.imported.peak_rss_mb - smallest.imported.peak_rss_mb
+        verdicts.flat = verdicts.growth_mb <= FLAT_TOLERANCE * smallest.imported.peak_rss_mb
+    return verdicts
+
+
+def mark(ok: bool | None) -> str:
+    return "-" if ok is None else ("PASS" if ok else "MISS")
+
+
+def format_table(results: Sequence[SizeResult], verdicts: Verdicts) -> str:
+    header = (f"{'rows':>8} {'legacy':>8} | {'import s':>8} {'rows/s':>7} {'peak MB':>7} | "
+              f"{'bare s':>7} {'rows/s':>7} {'peak MB':>7} | {'ratio':>5} {'goal':>4} "
+              f"{'core':>5} | {'mem':>4}")
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.rows:>8,} {r.legacy_rows:>8,} | {r.imported.seconds:>8.2f} "
+            f"{r.rate(r.imported.seconds):>7,.0f} {r.imported.peak_rss_mb:>7.1f} | "
+            f"{r.bare.seconds:>7.2f} {r.rate(r.bare.seconds):>7,.0f} {r.bare.peak_rss_mb:>7.1f} | "
+            f"{r.ratio:>5.2f} {mark(verdicts.ratio[r.rows]):>4} {r.core_ratio:>5.2f} | "
+            f"{mark(verdicts.peak[r.rows]):>4}"
+        )
+    return "\n".join(lines)
+
+
+def format_verdicts(verdicts: Verdicts, results: Sequence[SizeResult]) -> str:
+    lines = [
+        f"ratio import/bare copy <= {GOAL_RATIO} at every size: {mark(all(verdicts.ratio.values()))}"
+        "   ('core' = ingest loop / copy loop alone, without process start-up)",
+        f"import peak RSS < {GOAL_PEAK_MB:.0f} MB at every size: {mark(all(verdicts.peak.values()))}",
+    ]
+    if verdicts.growth_mb is not None:
+        sizes = sorted(r.rows for r in results)
+        lines.append(
+            f"import peak RSS flat from {sizes[0]:,} to {sizes[-1]:,} rows (growth <= "
+            f"{FLAT_TOLERANCE:.0%}): {mark(verdicts.flat)} ({verdicts.growth_mb:+.1f} MB)"
+        )
+    return "\n".join(lines)
+
+
+def results_document(results: Sequence[SizeResult], verdicts: Verdicts,
+                     profile: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "sqlalchemy": sa.__version__, "psycopg": psycopg.__version__,
+                    "pymysql": pymysql.__version__},
+        "goals": {"ratio_max": GOAL_RATIO, "peak_rss_mb_max": GOAL_PEAK_MB,
+                  "flat_tolerance": FLAT_TOLERANCE},
+        "sizes": [
+            {**asdict(r), "ratio": r.ratio, "core_ratio": r.core_ratio,
+             "import_rows_per_s": r.rate(r.imported.seconds), "bare_rows_per_s": r.rate(r.bare.seconds),
+             "ratio_ok": verdicts.ratio[r.rows], "peak_ok": verdicts.peak[r.rows]}
+            for r in results
+        ],
+        "peak_growth_mb": verdicts.growth_mb,
+        "flat_ok": verdicts.flat,
+        "passed": verdicts.passed,
+        "profile": profile,
+    }
+
+
+def write_results(document: dict[str, Any]) -> None:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# Profile of one in-process import
+# --------------------------------------------------------------------------------------
+
+# label -> (file suffix, function name); cumulative times, read from cProfile's stats.
+PROFILE_POINTS: dict[str, tuple[str, str]] = {
+    "ingest": ("legacy_import/ingest.py", "ingest"),
+    "read_batches": ("legacy_import/source.py", "read_batches"),
+    "record": ("legacy_import/source.py", "_record"),
+    "student_values": ("legacy_import/staging.py", "student_values"),
+    "normalize_phone": ("legacy_import/normalize.py", "normalize_phone"),
+    "clean_name": ("legacy_import/normalize.py", "clean_name"),
+    "normalize_email": ("legacy_import/normalize.py", "normalize_email"),
+    "parse_birth_date": ("legacy_import/normalize.py", "parse_birth_date"),
+    "name_key": ("legacy_import/normalize.py", "name_key"),
+    "stage": ("legacy_import/ingest.py", "stage"),
+    "insert_students": ("legacy_import/ingest.py", "_insert_students"),
+    "training": ("legacy_import/ingest.py", "_training"),
+    "batch_counters": ("legacy_import/ingest.py", "batch_counters"),
+    "add_counters": ("legacy_import/runs.py", "add_counters"),
+    "stage_reference": ("legacy_import/ingest.py", "_stage_reference"),
+    "commit": ("sqlalchemy/orm/session.py", "commit"),
+    "json_dumps": ("json/__init__.py", "dumps"),
+    "pg_executemany": ("psycopg/cursor.py", "executemany"),
+}
+# label -> path fragment; self time spent inside a library.
+LIBRARY_SELF_TIME = {
+    "phonenumbers": "/phonenumbers/",
+    "ftfy": "/ftfy/",
+    "email_validator": "/email_validator/",
+    "pymysql": "/pymysql/",
+    "psycopg": "/psycopg/",
+    "sqlalchemy": "/sqlalchemy/",
+    "json": "/json/",
+}
+
+
+def cumulative(stats: pstats.Stats, file_suffix: str, function: str) -> float:
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    return sum(ct for (path, _, name), (_, _, _, ct, _) in table.items()
+               if name == function and path.endswith(file_suffix))
+
+
+def self_time(stats: pstats.Stats, fragment: str) -> float:
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    return sum(tt for (path, _, _), (_, _, tt, _, _) in table.items() if fragment in path)
+
+
+def profile_breakdown(stats: pstats.Stats) -> dict[str, float]:
+    c = {label: cumulative(stats, *point) for label, point in PROFILE_POINTS.items()}
+    trainings_insert = (c["stage"] - c["student_values"] - c["insert_students"] - c["training"]
+                        - c["batch_counters"])
+    parts = {
+        "read: PyMySQL fetch + parse (keyset batches)": c["read_batches"] - c["record"],
+        "read: LegacyRecord + json_ready of raw payload": c["record"],
+        "normalize: student_values total": c["student_values"],
+        "  phones (normalize_phone)": c["normalize_phone"],
+        "  names/status (clean_name)": c["clean_name"],
+        "  e-mails (normalize_email)": c["normalize_email"],
+        "  birth dates (parse_birth_date)": c["parse_birth_date"],
+        "  name_key": c["name_key"],
+        "insert students, executemany + RETURNING": c["insert_students"],
+        "insert trainings, executemany": trainings_insert,
+        "build training dicts": c["training"],
+        "counters (batch_counters + add_counters)": c["batch_counters"] + c["add_counters"],
+        "formations + sessions (reference tables)": c["stage_reference"],
+        "commits": c["commit"],
+    }
+    accounted = sum(v for k, v in parts.items() if not k.startswith("  "))
+    parts["other"] = c["ingest"] - accounted
+    parts["total (profiled)"] = c["ingest"]
+    parts["[across inserts] json.dumps of JSON columns"] = c["json_dumps"]
+    parts["[across inserts] psycopg executemany (driver + server)"] = c["pg_executemany"]
+    for label, fragment in LIBRARY_SELF_TIME.items():
+        parts[f"[self time] {label}"] = self_time(stats, fragment)
+    return parts
+
+
+def profile_import(rows: int, batch_size: int, keep: bool) -> dict[str, Any]:
+    from app import create_app
+    from app.extensions import db
+    from app.legacy_import import ingest as ingest_service
+    from app.legacy_import.connections import open_reader
+    from app.legacy_import.runs import create_run
+
+    with benchmark_databases(keep) as (legacy_url, app_url):
+        counts = generate_legacy_database(legacy_url, rows)
+        migrate_app_database(app_url, legacy_url)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "LEGACY_CONNECTIONS": {"legacy": legacy_url}})
+        with app.app_context():
+            stages = stage_timings(legacy_url, batch_size)
+
+            session = db.session()
+
+            def one_run(profiler: cProfile.Profile | None) -> float:
+                run = create_run(session, "legacy", "benchmark")
+                reader = open_reader(app.config, "legacy")
+                started = time.perf_counter()
+                try:
+                    if profiler is None:
+                        ingest_service.ingest(session, run.id, reader, batch_size)
+                    else:
+                        profiler.runcall(ingest_service.ingest, session, run.id, reader, batch_size)
+                finally:
+                    reader.close()
+                return time.perf_counter() - started
+
+            plain = one_run(None)
+            profiler = cProfile.Profile()
+            profiled = one_run(profiler)
+            db.engine.dispose()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    profiler.dump_stats(PROFILE_FILE)
+    stats = pstats.Stats(profiler)
+    return {
+        "rows": rows,
+        "legacy_rows": sum(counts.values()),
+        "ingest_seconds_unprofiled": plain,
+        "ingest_seconds_profiled": profiled,
+        "unprofiled_stages": {**stages, "rest: inserts, counters, commits": plain - sum(stages.values())},
+        "breakdown_seconds": profile_breakdown(stats),
+        "top_self_time": top_self_time(stats, 15),
+        "stats_file": str(PROFILE_FILE.relative_to(ROOT)),
+    }
+
+
+def stage_timings(legacy_url: str, batch_size: int) -> dict[str, float]:
+    """Without a profiler: reading every legacy row alone, and normalizing the students alone."""
+    from app.legacy_import import staging
+
+    reader = DatabaseLegacySourceReader(legacy_url)
+    try:
+        started = time.perf_counter()
+        students = {name: [r for b in reader.read_batches(name, 0, batch_size) for r in b]
+                    for name in LEGACY_TABLES}
+        read = time.perf_counter() - started
+    finally:
+        reader.close()
+    started = time.perf_counter()
+    for name in ("stagiaires", "archives"):
+        for record in students[name]:
+            staging.student_values(record, name, 1)
+    normalize = time.perf_counter() - started
+    return {"read (reader alone)": read, "normalize (student_values alone)": normalize}
+
+
+def top_self_time(stats: pstats.Stats, count: int) -> list[dict[str, Any]]:
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    ranked = sorted(table.items(), key=lambda item: item[1][2], reverse=True)[:count]
+    return [{"function": f"{_short_path(path)}:{line}({name})", "calls": nc, "self_s": tt, "cum_s": ct}
+            for (path, line, name), (_, nc, tt, ct, _) in ranked]
+
+
+def _short_path(path: str) -> str:
+    marker = "site-packages/"
+    if marker in path:
+        return path.split(marker, 1)[1]
+    return path.replace(str(ROOT) + "/", "")
+
+
+def format_profile(profile: dict[str, Any]) -> str:
+    plain = profile["ingest_seconds_unprofiled"]
+    total = profile["breakdown_seconds"]["total (profiled)"]
+    lines = [
+        f"Profile: in-process ingest of {profile['rows']:,} rows ({profile['legacy_rows']:,} legacy rows): "
+        f"{plain:.2f} s unprofiled ({profile['legacy_rows'] / plain:,.0f} rows/s), "
+        f"{profile['ingest_seconds_profiled']:.2f} s under cProfile",
+        "  unprofiled stages:",
+        *(f"    {label:<44} {seconds:7.2f} s  {seconds / plain:6.1%}"
+          for label, seconds in profile["unprofiled_stages"].items()),
+        "  cProfile breakdown (share of the profiled ingest):",
+        *(f"    {label:<56} {seconds:7.2f} s  {seconds / total:6.1%}"
+          for label, seconds in profile["breakdown_seconds"].items()),
+        "  top self time:",
+        *(f"    {e['self_s']:6.2f} s {e['calls']:>9,}  {e['function']}" for e in profile["top_self_time"]),
+        f"  stats: {profile['stats_file']} (python -m pstats, or snakeviz)",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--rows", type=int, help="one size only (student rows)")
+    sizes.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                       help="comma-separated sizes; the peak memory must stay flat across them "
+                            "(default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                        help="rows per batch, for both the import and the bare copy (default: %(default)s)")
+    parser.add_argument("--profile-rows", type=int, default=0,
+                        help="also profile an in-process import of this many rows (0: no profile)")
+    parser.add_argument("--keep", action="store_true", help="keep the databases (their URLs go to stderr)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    return parser.parse_args(argv)
+
+
+def chosen_sizes(args: argparse.Namespace) -> list[int]:
+    if args.rows is not None:
+        return [args.rows]
+    return sorted({int(part) for part in str(args.sizes).split(",") if part.strip()})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bare-copy"]:
+        bare_copy_main(argv[1:])
+        return 0
+    args = parse_args(argv)
+    results = []
+    for rows in chosen_sizes(args):
+        print(f"{rows:,} rows: generating, migrating, importing, copying...", file=sys.stderr, flush=True)
+        results.append(bench_size(rows, args.batch_size, args.keep))
+    verdicts = judge(results)
+    print(f"\nLegacy import benchmark: MariaDB (PyMySQL) -> PostgreSQL (psycopg 3), "
+          f"batch size {args.batch_size}, {os.cpu_count()} CPUs")
+    print(format_table(results, verdicts))
+    print(format_verdicts(verdicts, results))
+    profile = None
+    if args.profile_rows:
+        print(f"\nprofiling {args.profile_rows:,} rows...", file=sys.stderr, flush=True)
+        profile = profile_import(args.profile_rows, args.batch_size, args.keep)
+        print(format_profile(profile))
+    write_results(results_document(results, verdicts, profile))
+    print(f"\nfigures: {RESULTS_FILE.relative_to(ROOT)}")
+    return 1 if args.strict and not verdicts.passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

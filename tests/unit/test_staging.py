@@ -1,0 +1,159 @@
+"""Staging values of one legacy record: pure, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.config import ConfigError, legacy_connections, load_column_map, positive_int
+from app.legacy_import import staging
+from app.legacy_import.masking import mask_email, mask_name, mask_phone, mask_value
+from app.legacy_import.source import DEFAULT_LAYOUT, LegacyRecord, build_layout, json_ready
+
+
+def record(**values: object) -> LegacyRecord:
+    return LegacyRecord(legacy_id=7, values={"id": 7, **values}, raw={"id": 7, **values})
+
+
+def test_a_clean_row_is_normalized() -> None:
+    row = staging.student_values(
+        record(
+            first_name="Amine",
+            last_name="Benali",
+            phone="0559 44 61 68",
+            email=" Amine.Benali@Gmail.com ",
+            birth_date=dt.date(1998, 3, 15),
+            status="Formée",
+            formation_id=3,
+            session_id=12,
+        ),
+        "stagiaires",
+        run_id=1,
+    )
+    assert row["phone_normalized"] == "213559446168"
+    assert row["phone_raw"] == "0559 44 61 68"
+    assert row["email_normalized"] == "amine.benali@gmail.com"
+    assert row["email_status"] == "valid"
+    assert row["birth_date"] == dt.date(1998, 3, 15)
+    assert row["birth_date_raw"] == "1998-03-15"
+    assert (row["legacy_formation_id"], row["legacy_session_id"]) == (3, 12)
+    assert row["normalization_issues"] is None
+    assert row["text_repairs"] is None
+
+
+def test_a_messy_row_is_staged_with_what_went_wrong() -> None:
+    row = staging.student_values(
+        record(
+            first_name="ChÃ©rif",
+            last_name=None,
+            phone="00",
+            email="amine@",
+            birth_date="0000-00-00",
+            status="FormÃ©e",
+            formation_id=0,
+            session_id="abc",
+        ),
+        "archives",
+        run_id=1,
+    )
+    assert row["first_name"] == "Chérif"
+    assert row["status_text"] == "Formée"
+    assert row["text_repairs"] == ["first_name", "status"]
+    assert row["phone_normalized"] is None
+    assert row["phone_raw"] == "00"
+    assert row["normalization_issues"] == ["phone_invalid", "email_invalid", "birth_date_zero_date"]
+    assert row["legacy_session_id"] is None
+    assert row["birth_date_raw"] == "0000-00-00"
+
+
+def test_a_normalizer_that_raises_does_not_lose_the_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_raw: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(staging.normalize, "normalize_phone", broken)
+    row = staging.student_values(record(phone="0559446168"), "stagiaires", run_id=1)
+    assert row["phone_status"] == "invalid"
+    assert row["phone_raw"] == "0559446168"
+    assert "phone_error" in row["normalization_issues"]
+
+
+def test_overlong_values_are_clipped_and_recorded() -> None:
+    row = staging.student_values(record(first_name="A" * 300), "stagiaires", run_id=1)
+    assert len(row["first_name"]) == 191
+    assert "first_name_truncated" in row["normalization_issues"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (Decimal("12.50"), "12.50"),
+        (dt.date(2020, 1, 2), "2020-01-02"),
+        (dt.datetime(2020, 1, 2, 3, 4, 5), "2020-01-02T03:04:05"),
+        (b"Form\xc3\xa9e", "Formée"),
+        (b"\xff\xfe", {"base64": "//4="}),
+        (dt.timedelta(hours=1), "1:00:00"),
+    ],
+)
+def test_raw_values_become_json(value: object, expected: object) -> None:
+    assert json_ready(value) == expected
+
+
+def test_the_layout_can_be_overridden() -> None:
+    layout = build_layout({"stagiaires": {"table": "eleves", "columns": {"phone": "tel", "email": None}}})
+    assert layout["stagiaires"]["table"] == "eleves"
+    assert layout["stagiaires"]["columns"]["phone"] == "tel"
+    assert layout["stagiaires"]["columns"]["email"] is None
+    assert DEFAULT_LAYOUT["stagiaires"]["columns"]["phone"] == "telephone"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"students": {}}, "unknown legacy table 'students'"),
+        ({"stagiaires": {"columns": {"mobile": "tel"}}}, "'stagiaires' has no field 'mobile'"),
+        ({"stagiaires": "tel"}, "'stagiaires' must map to an object"),
+    ],
+)
+def test_a_wrong_override_is_a_clear_error(override: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_layout(override)
+
+
+def test_column_map_is_json_or_a_file(tmp_path: Path) -> None:
+    mapping_file = tmp_path / "map.json"
+    mapping_file.write_text('{"stagiaires": {"table": "eleves"}}', encoding="utf-8")
+    assert load_column_map(str(mapping_file)) == {"stagiaires": {"table": "eleves"}}
+    assert load_column_map("") == {}
+    assert load_column_map('{"archives": {}}') == {"archives": {}}
+    with pytest.raises(ConfigError, match="no such file"):
+        load_column_map("/nonexistent/map.json")
+    with pytest.raises(ConfigError, match="must be a JSON object"):
+        load_column_map("[]")
+
+
+def test_named_legacy_connections() -> None:
+    environ = {
+        "LEGACY_DATABASE_URL": "mysql+pymysql://r@h/a",
+        "LEGACY_OLD2019_DATABASE_URL": "sqlite:///x.db",
+        "LEGACY_EMPTY_DATABASE_URL": " ",
+        "DATABASE_URL": "sqlite:///app.db",
+    }
+    assert legacy_connections(environ) == {"legacy": "mysql+pymysql://r@h/a", "old2019": "sqlite:///x.db"}
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "abc", "1.5"])
+def test_batch_size_must_be_positive(raw: str) -> None:
+    with pytest.raises(ConfigError, match="LEGACY_BATCH_SIZE must be a positive integer"):
+        positive_int("LEGACY_BATCH_SIZE", raw, 2000)
+
+
+def test_masks() -> None:
+    assert mask_phone("213559446168") == "**********68"
+    assert mask_email("amine.kaci@gmail.com") == "a***@gmail.com"
+    assert mask_name(" Benali") == "B***"
+    assert mask_value(dt.date(1998, 3, 15)) == "***"
+    assert (mask_phone(None), mask_email(None), mask_name(None), mask_value(None)) == (None,) * 4

@@ -10,6 +10,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
+RULE_SETTINGS = (
+    "LEGACY_SHARED_CONTACT_THRESHOLD",
+    "LEGACY_SIMILAR_NAME_CUTOFF",
+    "LEGACY_SIMILAR_NAMES_PER_ROW",
+)
 LEGACY_URL_VARIABLE = re.compile(r"^LEGACY_(?:(?P<name>[A-Z0-9_]+)_)?DATABASE_URL$")
 
 
@@ -70,4 +75,5 @@ def config_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "LEGACY_COLUMN_MAP": env.get("LEGACY_COLUMN_MAP", ""),
         "LEGACY_BATCH_SIZE": env.get("LEGACY_BATCH_SIZE", ""),
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL") or None,
+        **{key: env.get(key, "") for key in RULE_SETTINGS},
     }

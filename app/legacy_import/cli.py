@@ -20,11 +20,16 @@ from app.config import ConfigError
 from app.extensions import db
 from app.legacy_import import export as export_service
 from app.legacy_import import ingest as ingest_service
+from app.legacy_import.classify import classification_phase
 from app.legacy_import.connections import batch_size, open_reader
 from app.legacy_import.demo import demo_command
+from app.legacy_import.dry_run import dry_run_phase
 from app.legacy_import.models import LegacyImportRun
+from app.legacy_import.phases import Phase, run_phase
 from app.legacy_import.runs import RunError, create_run, describe_error, get_run
+from app.legacy_import.settings import RuleSettings
 from app.legacy_import.source import LegacySourceError
+from app.legacy_import.validate import validation_phase
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,6 +107,24 @@ def describe_run(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def describe_report(report: dict[str, Any]) -> str:
+    lines = [f"Dry run of run {report['run_id']}: {report['rows']} staged rows, nothing written."]
+    for title, key in (
+        ("Classification", "by_classification"),
+        ("Validation state", "by_validation_state"),
+        ("Import action", "by_import_action"),
+        ("Session type", "by_session_type"),
+        ("CRM leads", "leads"),
+        ("Completed trainings", "completed_trainings"),
+        ("Deferred", "deferred"),
+        ("Blocked", "blocked"),
+    ):
+        counts = report[key]
+        lines.append(f"{title}:" + ("" if counts else " none"))
+        lines += [f"  {name:<36} {count:>8}" for name, count in counts.items()]
+    return "\n".join(lines)
+
+
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     if not enabled or not sys.stderr.isatty():
@@ -119,12 +142,15 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         bar.close()
 
 
-def _ingest(run_id: int, as_json: bool) -> dict[str, Any]:
-    run = get_run(db.session, run_id)
-    reader = open_reader(current_app.config, run.connection_name)
+Work = Callable[[Callable[[int, int], None] | None], LegacyImportRun]
+
+
+def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
+    """Run `work` on a run with a progress bar; a failure leaves the run `failed` and ends the
+    command with one line saying how to resume it."""
     try:
         with progress_bar(not as_json) as progress:
-            run = ingest_service.ingest(db.session, run_id, reader, batch_size(current_app.config), progress)
+            run = work(progress)
     except RunError:
         raise
     except Exception as error:  # noqa: BLE001 - the run recorded it; the operator gets one line
@@ -135,9 +161,36 @@ def _ingest(run_id: int, as_json: bool) -> dict[str, Any]:
             f"run {run_id} failed ({summary['failure_reason'] or describe_error(error)}); "
             f"continue it with: flask legacy resume --run={run_id}"
         ) from None
+    return run_summary(run)
+
+
+def _ingest(run_id: int, as_json: bool) -> dict[str, Any]:
+    run = get_run(db.session, run_id)
+    reader = open_reader(current_app.config, run.connection_name)
+    size = batch_size(current_app.config)
+    try:
+        return _execute(
+            run_id,
+            as_json,
+            lambda progress: ingest_service.ingest(db.session, run_id, reader, size, progress),
+        )
     finally:
         reader.close()
-    return run_summary(run)
+
+
+def phases() -> dict[str, Phase]:
+    settings = RuleSettings.from_config(current_app.config)
+    return {
+        "validate": validation_phase(settings),
+        "classify": classification_phase(),
+        "dry-run": dry_run_phase(),
+    }
+
+
+def _run_phase(run_id: int, phase: Phase, as_json: bool) -> dict[str, Any]:
+    size = batch_size(current_app.config)
+    get_run(db.session, run_id)
+    return _execute(run_id, as_json, lambda progress: run_phase(db.session, run_id, phase, size, progress))
 
 
 @legacy_cli.command("import")
@@ -152,13 +205,47 @@ def import_command(connection_name: str, label: str | None, as_json: bool) -> No
     emit(_ingest(run.id, as_json), as_json, describe_run)
 
 
+@legacy_cli.command("validate")
+@run_option
+@json_option
+@one_line_errors
+def validate_command(run_id: int, as_json: bool) -> None:
+    """Type the sessions, hint at duplicates, and give every row its validation state."""
+    emit(_run_phase(run_id, phases()["validate"], as_json), as_json, describe_run)
+
+
+@legacy_cli.command("classify")
+@run_option
+@json_option
+@one_line_errors
+def classify_command(run_id: int, as_json: bool) -> None:
+    """Classify every row from its legacy status and give it its import action."""
+    emit(_run_phase(run_id, phases()["classify"], as_json), as_json, describe_run)
+
+
+@legacy_cli.command("dry-run")
+@run_option
+@json_option
+@one_line_errors
+def dry_run_command(run_id: int, as_json: bool) -> None:
+    """Report what a commit would do, writing nothing outside staging; stored on the run."""
+    summary = _run_phase(run_id, phases()["dry-run"], as_json)
+    report = get_run(db.session, summary["run_id"]).dry_run_report or {}
+    emit(report, as_json, describe_report)
+
+
 @legacy_cli.command("resume")
 @run_option
 @json_option
 @one_line_errors
 def resume_command(run_id: int, as_json: bool) -> None:
-    """Continue a failed or interrupted run from its last checkpoint."""
-    emit(_ingest(run_id, as_json), as_json, describe_run)
+    """Continue a failed or interrupted run from its last checkpoint, in whatever step it was."""
+    run = get_run(db.session, run_id)
+    stopped_in = next((phase for phase in phases().values() if phase.owns(run)), None)
+    if stopped_in is not None:
+        emit(_run_phase(run_id, stopped_in, as_json), as_json, describe_run)
+    else:
+        emit(_ingest(run_id, as_json), as_json, describe_run)
 
 
 @legacy_cli.command("status")

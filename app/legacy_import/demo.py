@@ -43,6 +43,7 @@ from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -303,6 +304,7 @@ _EXT_ARABIC_INDIC = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 _EPOCH = datetime(2016, 1, 1)
 _NOW = datetime(2026, 5, 1)
+_DOB_BASE = date(1975, 1, 1).toordinal()
 
 
 def _mojibake(text: str) -> str:
@@ -316,6 +318,7 @@ def _mojibake(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def _ascii(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if c.isalnum() and c.isascii()).lower()
@@ -404,6 +407,7 @@ class _Identity:
 class _Generator:
     def __init__(self, seed: int, dialect: str) -> None:
         self.seed = seed
+        self._seed_text = str(seed)
         self.rng = random.Random(seed)
         self.dialect = dialect
         server_text = dialect in ("mysql", "mariadb", "sqlite")
@@ -420,7 +424,7 @@ class _Generator:
 
     # -- hashing helpers (stateless, so duplicates need no memory) ---------------------
     def _h(self, *parts: Any, size: int = 16) -> int:
-        key = "|".join(str(p) for p in (self.seed, *parts)).encode()
+        key = "|".join([self._seed_text, *map(str, parts)]).encode()
         return int.from_bytes(hashlib.blake2b(key, digest_size=size).digest(), "big")
 
     def identity(self, tag: str, key: int) -> _Identity:
@@ -444,7 +448,7 @@ class _Generator:
         return _Identity(
             first, last,
             f"{_MOBILE_PREFIXES[pi]}{rest:07d}", f"{_MOBILE_PREFIXES[pi2]}{rest2:07d}",
-            date(1975, 1, 1) + timedelta(days=days), _WILAYAS[wi], local, _EMAIL_DOMAINS[di],
+            date.fromordinal(_DOB_BASE + days), _WILAYAS[wi], local, _EMAIL_DOMAINS[di],
             _COMMUNES_ALGER[ci],
         )
 

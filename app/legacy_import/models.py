@@ -52,6 +52,9 @@ class LegacyImportRun(db.Model):
     connection_name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(32), default=RunStatus.PENDING, index=True)
     current_step: Mapped[str | None] = mapped_column(String(50))
+    # The last staged-row id a row-by-row step (validate, classify) has finished, so that
+    # resuming that step goes on after it; 0 at the start of each step.
+    step_checkpoint: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
     formations_staged: Mapped[int] = mapped_column(Integer, default=0)
@@ -77,6 +80,9 @@ class LegacyImportRun(db.Model):
     )
     initiated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dry_run_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Phones and e-mails that many different people of the run carry (the school's own):
+    # {"phones": [...], "emails": [...]}, found by validation; never treated as a person's.
+    shared_contacts: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
 
@@ -243,4 +249,26 @@ class LegacyCompletedTraining(db.Model):
     last_name: Mapped[str | None] = mapped_column(String(191))
     source: Mapped[str] = mapped_column(String(50), default="legacy_platform")
     legacy_import_run_id: Mapped[int | None] = mapped_column(ForeignKey("legacy_import_runs.id"), index=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class LegacyDuplicateHint(db.Model):
+    """An advisory link from a staged row to a person it may be: a user, a CRM lead, or another
+    staged row of the same run. Stored, never merged."""
+
+    __tablename__ = "legacy_duplicate_hints"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(
+        ForeignKey("legacy_import_runs.id", ondelete="CASCADE"), index=True
+    )
+    student_import_id: Mapped[int] = mapped_column(
+        ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), index=True
+    )
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    confidence: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(50))
+    score: Mapped[int | None] = mapped_column(Integer)
+    decision: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = created_at_column()

@@ -61,6 +61,8 @@ DZ_COUNTRY_CODE = 213
 # What MySQL calls latin1 is Windows-1252; ftfy names its lenient variant "sloppy".
 _MYSQL_LATIN1 = frozenset({"latin-1", "windows-1252", "sloppy-windows-1252"})
 
+_MAX_ROUNDS = 5
+
 # Folded (see fold_text) values that mean "no address given".
 PLACEHOLDER_EMAILS = frozenset({"/", "-", "null", "neant", "ecoin.hank@gmail.com"})
 
@@ -92,11 +94,11 @@ def repair_text(raw: object) -> tuple[str | None, bool]:
     Only the encoding is fixed: no trimming, no case or Unicode normalization. The flag
     is True when the returned text differs from a plain UTF-8 reading of the value.
     """
-    text, repaired = _as_text(raw)
-    if text is None or text.isascii():
-        return text, repaired
+    text, decoded_as_latin1 = _as_text(raw)
+    if text is None:
+        return None, decoded_as_latin1
     fixed = _fix_mojibake(text)
-    return fixed, repaired or fixed != text
+    return fixed, decoded_as_latin1 or fixed != text
 
 
 def _fix_mojibake(text: str) -> str:
@@ -105,6 +107,8 @@ def _fix_mojibake(text: str) -> str:
     ftfy also tries Mac Roman, cp437, ...; on short accented names those guesses turn
     nonsense like ``ÈüÆ`` into CJK, and this data never went through those encodings.
     """
+    if text.isascii():
+        return text
     fixed, steps = ftfy.fix_encoding_and_explain(text)
     encodings = {encoding for action, encoding in steps or () if action == "encode"}
     return fixed if encodings <= _MYSQL_LATIN1 else text
@@ -115,40 +119,42 @@ def clean_name(raw: object) -> tuple[str | None, bool]:
     text, decoded_as_latin1 = _as_text(raw)
     if text is None:
         return None, decoded_as_latin1
-    text, repaired = repair_text(_collapse(text))  # collapse first: stable on re-cleaning
-    cleaned = _collapse(unicodedata.normalize("NFC", text or ""))
-    return cleaned or None, decoded_as_latin1 or repaired
+    cleaned = _until_stable(lambda value: _tidy(_fix_mojibake(value)), text)
+    return cleaned or None, decoded_as_latin1 or cleaned != _tidy(text)
 
 
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
+def _tidy(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def fold_text(raw: object) -> str:
     """Comparison key: repaired, accent-free, case-folded, whitespace collapsed."""
-    text, _ = repair_text(raw)
+    text, _ = _as_text(raw)
     if text is None:
         return ""
+    return _until_stable(lambda value: _fold(_fix_mojibake(value)), text)
+
+
+def _fold(text: str) -> str:
     if text.isascii():
         return " ".join(text.lower().split())
-    return _fold_unicode(text)
-
-
-def _fold_unicode(text: str) -> str:
-    # Case folding can add accents (U+0130 -> "i" + dot above) and decomposition can
-    # add capitals (U+210C -> "H"): repeat until stable (two rounds in practice).
-    for _ in range(4):
-        folded = _fold_once(text)
-        if folded == text:
-            break
-        text = folded
-    return text
-
-
-def _fold_once(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.casefold().split())
+
+
+def _until_stable(step: Callable[[str], str], text: str) -> str:
+    """Apply ``step`` until it changes nothing, so that re-cleaning is a no-op.
+
+    Folding can reveal mojibake (``Æœœ`` only reads as UTF-8 once lower-cased) and
+    decomposition can reveal capitals (U+210C -> ``H``); two rounds are the rule.
+    """
+    for _ in range(_MAX_ROUNDS):
+        again = step(text)
+        if again == text:
+            break
+        text = again
+    return text
 
 
 _NAME_SEPARATORS = re.compile(r"[\W_]+")
@@ -176,9 +182,7 @@ ParseCandidate = Callable[[str], str | None]
 _MAX_CANDIDATE_DIGITS = 17  # "00" + the 15 digits E.164 allows
 _RUN = re.compile(r"\+?[0-9][0-9 \t\u00a0.()\-\u2010-\u2015]*")
 _DIGITS = re.compile(r"[0-9]+")
-_DZ_SHAPE = re.compile(
-    r"(?:(?:\+|00)213|213(?=[0-9]{8,9}$)|0(?=[1-9]))?(?P<national>[1-9][0-9]{7,8})"
-)
+_DZ_SHAPE = re.compile(r"(?:(?:\+|00)213|213(?=[0-9]{8,9}$)|0(?=[1-9]))?(?P<national>[1-9][0-9]{7,8})")
 
 
 def normalize_phone(raw: object) -> PhoneResult:
@@ -255,9 +259,7 @@ def _parse_candidate(candidate: str) -> str | None:
     if shape is None:
         return _library_parse(candidate)
     national = shape.group("national")
-    number = phonenumbers.PhoneNumber(
-        country_code=DZ_COUNTRY_CODE, national_number=int(national)
-    )
+    number = phonenumbers.PhoneNumber(country_code=DZ_COUNTRY_CODE, national_number=int(national))
     if not phonenumbers.is_valid_number(number):
         return None
     return f"{DZ_COUNTRY_CODE}{national}"
@@ -315,9 +317,7 @@ class BirthDateResult:
 _TIME = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 _DAY, _MONTH = r"(?P<d>\d{1,2})", r"(?P<m>\d{1,2})"
 _YEAR_FIRST = re.compile(rf"(?P<y>\d{{4}})(?P<s>[-/.]){_MONTH}(?P=s){_DAY}{_TIME}")
-_DAY_FIRST = re.compile(
-    rf"{_DAY}(?P<s>[-/. ]){_MONTH}(?P=s)(?P<y>\d\d(?:\d\d)?){_TIME}"
-)
+_DAY_FIRST = re.compile(rf"{_DAY}(?P<s>[-/. ]){_MONTH}(?P=s)(?P<y>\d\d(?:\d\d)?){_TIME}")
 _MONTH_NAME = re.compile(r"(?P<d>\d{1,2})(?:er)? (?P<m>[a-z]+)\.? (?P<y>\d{4})")
 _MONTHS = {
     "janvier": 1, "janv": 1, "jan": 1,
@@ -329,9 +329,7 @@ _MONTHS = {
 }  # fmt: skip
 
 
-def parse_birth_date(
-    raw: object, today: datetime.date | None = None
-) -> BirthDateResult:
+def parse_birth_date(raw: object, today: datetime.date | None = None) -> BirthDateResult:
     """A birth date from a DATE or free text, not after ``today`` (default: now)."""
     today = today or datetime.date.today()
     if isinstance(raw, datetime.datetime):

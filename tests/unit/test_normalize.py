@@ -144,9 +144,7 @@ def test_first_valid_number_wins_and_the_others_become_alternates(raw: str) -> N
         ),
     ],
 )
-def test_alternates_hold_no_duplicate_and_never_the_first(
-    raw: str, expected: PhoneResult
-) -> None:
+def test_alternates_hold_no_duplicate_and_never_the_first(raw: str, expected: PhoneResult) -> None:
     assert normalize_phone(raw) == expected
 
 
@@ -242,11 +240,7 @@ def _candidates(rng: random.Random) -> list[str]:
 def test_fast_path_agrees_with_the_library_on_generated_candidates() -> None:
     candidates = _candidates(random.Random(20240601))
     fast_shaped = [c for c in candidates if normalize._DZ_SHAPE.fullmatch(c)]
-    disagreements = [
-        c
-        for c in candidates
-        if normalize._parse_candidate(c) != normalize._library_parse(c)
-    ]
+    disagreements = [c for c in candidates if normalize._parse_candidate(c) != normalize._library_parse(c)]
     assert disagreements == []
     assert len(fast_shaped) > 6_000  # the fast path really was exercised ...
     valid = [c for c in fast_shaped if normalize._parse_candidate(c)]
@@ -400,9 +394,7 @@ def test_repair_text(raw: object, expected: tuple[str | None, bool]) -> None:
         (b"  Ben Ali ", ("Ben Ali", False)),
     ],
 )
-def test_clean_name_keeps_casing_and_accents(
-    raw: object, expected: tuple[str | None, bool]
-) -> None:
+def test_clean_name_keeps_casing_and_accents(raw: object, expected: tuple[str | None, bool]) -> None:
     assert clean_name(raw) == expected
 
 

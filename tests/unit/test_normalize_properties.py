@@ -79,9 +79,7 @@ def test_phone_is_missing_exactly_when_the_text_is_blank(raw: str) -> None:
     national=st.from_regex(r"(?:55|6[0-9]|7[7-9])[0-9]{7}", fullmatch=True),
     shape=st.sampled_from(["0{}", "+213 {}", "00213{}", "213{}", "{}", "0{} / 0559446168"]),
 )
-def test_every_written_form_of_a_mobile_gives_the_same_number(
-    national: str, shape: str
-) -> None:
+def test_every_written_form_of_a_mobile_gives_the_same_number(national: str, shape: str) -> None:
     assert normalize_phone(shape.format(national)).normalized == f"213{national}"
 
 
@@ -105,11 +103,17 @@ def test_fold_text_is_idempotent_and_trimmed(raw: object) -> None:
     assert folded == " ".join(folded.split())
 
 
+# Letters of French and Algerian names written in Latin script, but not "œ", "ÿ" or "â":
+# "Œ", "Ÿ" are UTF-8 continuation bytes in Windows-1252 and "Â " is a mangled no-break
+# space, so "çœ", "ÎŸ" or "Â " can honestly be mojibake while "Çœ", "îÿ" or "â " cannot.
+name_letters = "abcdeklmnorsyzéèêëàçîïôöùûüABCDEKLMNORSYZÉÈÊËÀÇÎÏÔÖÙÛÜ -'"
+
+
 @quick
-@given(st.text(alphabet="abcdeéèêëàçîïôùûüÆæœABCDEÉÈÀÇ  -'", max_size=30))
+@given(st.text(alphabet=name_letters, max_size=30))
 def test_fold_text_ignores_case_and_accents(text: str) -> None:
     assert fold_text(text) == fold_text(text.upper()) == fold_text(text.lower())
-    assert fold_text(text).isascii() or set(fold_text(text)) & set("æœ")
+    assert fold_text(text).isascii()
 
 
 @quick

@@ -1,0 +1,63 @@
+"""A run's staged formations and sessions, as the row rules need them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.legacy_import.models import LegacyCourseMapping, LegacySessionMapping
+from app.legacy_import.rules.classification import ClassificationDecision, classify
+from app.legacy_import.rules.sessions import SessionDecision, is_dangling, training_session_type
+from app.legacy_import.vocab import SessionType
+
+NO_REFERENCE = (None, 0)
+
+
+@dataclass(frozen=True)
+class RunReferences:
+    formations: frozenset[int]
+    session_types: dict[int, SessionType]
+    session_formations: dict[int, int | None]
+
+    @classmethod
+    def load(cls, session: Session, run_id: int) -> RunReferences:
+        formations = session.scalars(
+            select(LegacyCourseMapping.legacy_formation_id).where(LegacyCourseMapping.import_run_id == run_id)
+        )
+        sessions = session.execute(
+            select(
+                LegacySessionMapping.legacy_session_id,
+                LegacySessionMapping.session_type,
+                LegacySessionMapping.legacy_formation_id,
+            ).where(LegacySessionMapping.import_run_id == run_id)
+        ).all()
+        return cls(
+            formations=frozenset(formations),
+            session_types={s.legacy_session_id: SessionType(s.session_type or "unknown") for s in sessions},
+            session_formations={s.legacy_session_id: s.legacy_formation_id for s in sessions},
+        )
+
+    def session_decision(self, session_id: int | None) -> SessionDecision:
+        return training_session_type(session_id, self.session_types)
+
+    def formation_of(self, formation_id: int | None, session_id: int | None) -> int | None:
+        """The row's own formation, else its session's; None when neither references one."""
+        if formation_id not in NO_REFERENCE:
+            return formation_id
+        session_formation = self.session_formations.get(session_id or 0)
+        return None if session_formation in NO_REFERENCE else session_formation
+
+    def has_formation(self, formation_id: int | None, session_id: int | None) -> bool:
+        """Whether the row references a formation, itself or through its session."""
+        return self.formation_of(formation_id, session_id) is not None
+
+    def dangling_formation(self, formation_id: int | None) -> bool:
+        return is_dangling(formation_id, self.formations)
+
+    def classify(
+        self, status: object, formation_id: int | None, session_id: int | None
+    ) -> ClassificationDecision:
+        session_type = self.session_decision(session_id).session_type
+        return classify(status, session_type, self.has_formation(formation_id, session_id))

@@ -1,0 +1,32 @@
+"""Tunable settings of the rules, read from the app config."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.config import positive_int
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    # A phone or e-mail carried by this many different people (distinct names) in one run is
+    # the school's own contact, a placeholder: it never yields a high-confidence hint.
+    shared_contact_threshold: int = 5
+    # rapidfuzz token_sort_ratio (0-100) from which two full names count as similar (low hint).
+    similar_name_cutoff: int = 90
+    # Low hints kept per row (the best scores), so that a common name cannot flood the queue.
+    similar_names_per_row: int = 3
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> RuleSettings:
+        cutoff = positive_int("LEGACY_SIMILAR_NAME_CUTOFF", config.get("LEGACY_SIMILAR_NAME_CUTOFF"), 90)
+        return cls(
+            shared_contact_threshold=positive_int(
+                "LEGACY_SHARED_CONTACT_THRESHOLD", config.get("LEGACY_SHARED_CONTACT_THRESHOLD"), 5
+            ),
+            similar_name_cutoff=min(cutoff, 100),
+            similar_names_per_row=positive_int(
+                "LEGACY_SIMILAR_NAMES_PER_ROW", config.get("LEGACY_SIMILAR_NAMES_PER_ROW"), 3
+            ),
+        )

@@ -1,0 +1,288 @@
+"""Validation of a run: session types, duplicate hints, then each row's validation state."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.crm.models import CrmLead
+from app.legacy_import.models import LegacyDuplicateHint, LegacyImportRun, LegacySessionMapping
+from app.legacy_import.normalize import name_key
+from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
+from app.legacy_import.references import RunReferences
+from app.legacy_import.rules import duplicates as dup
+from app.legacy_import.rules.sessions import session_mapping_type
+from app.legacy_import.rules.validation import RowFacts, validate
+from app.legacy_import.settings import RuleSettings
+from app.legacy_import.vocab import DuplicateConfidence, RunStatus
+
+HINTS = LegacyDuplicateHint.__table__
+SESSION_MAPPINGS = LegacySessionMapping.__table__
+LOOKUP_CHUNK = 1000
+EXISTING = (("user", User), ("crm_lead", CrmLead))
+
+
+def validation_phase(settings: RuleSettings) -> Phase:
+    return Phase(
+        name="validate",
+        working=RunStatus.VALIDATING,
+        done=RunStatus.VALIDATED,
+        starts_from=frozenset(
+            {RunStatus.INGESTED, RunStatus.VALIDATED, RunStatus.CLASSIFIED, RunStatus.DRY_RUN_READY}
+        ),
+        steps=(
+            ("session_types", type_sessions),
+            ("duplicate_hints", lambda context: hint_duplicates(context, settings)),
+            ("validation", validate_rows),
+        ),
+    )
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+
+def type_sessions(context: StepContext) -> None:
+    """Give every staged session mapping of the run its session type."""
+    formations = RunReferences.load(context.session, context.run_id).formations
+    mappings = context.session.execute(
+        select(
+            SESSION_MAPPINGS.c.id,
+            SESSION_MAPPINGS.c.legacy_session_id,
+            SESSION_MAPPINGS.c.code,
+            SESSION_MAPPINGS.c.legacy_formation_id,
+        ).where(SESSION_MAPPINGS.c.import_run_id == context.run_id)
+    ).all()
+    updates = [
+        {
+            "b_id": m.id,
+            "session_type": session_mapping_type(
+                m.legacy_session_id, m.code, m.legacy_formation_id, formations
+            ).session_type,
+        }
+        for m in mappings
+    ]
+    if updates:
+        context.session.execute(
+            update(SESSION_MAPPINGS).where(SESSION_MAPPINGS.c.id == bindparam("b_id")), updates
+        )
+    context.session.commit()
+
+
+# -- duplicate hints --------------------------------------------------------------------------
+
+
+def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
+    """Replace the run's hints, in one transaction: a failure leaves the previous ones."""
+    session, run_id = context.session, context.run_id
+    people = staged_people(session, run_id)
+    shared_phones = dup.shared_contacts(people, lambda p: p.phone, settings.shared_contact_threshold)
+    shared_emails = dup.shared_contacts(people, lambda p: p.email, settings.shared_contact_threshold)
+    placeholders = shared_phones | shared_emails
+    hints = keep_strongest(
+        chain(
+            dup.existing_contact_hints(
+                people,
+                existing_by(session, "phone", {p.phone for p in people if p.phone} - placeholders),
+                existing_by(session, "email", {p.email for p in people if p.email} - placeholders),
+                placeholders,
+            ),
+            dup.in_run_group_hints(
+                people,
+                lambda p: _unless_shared(p.phone, shared_phones),
+                DuplicateConfidence.HIGH,
+                "same_phone_in_run",
+            ),
+            dup.in_run_group_hints(
+                people,
+                lambda p: _unless_shared(p.email, shared_emails),
+                DuplicateConfidence.HIGH,
+                "same_email_in_run",
+            ),
+            dup.in_run_group_hints(
+                people,
+                lambda p: (p.name_key, p.birth_date) if p.name_key and p.birth_date else None,
+                DuplicateConfidence.MEDIUM,
+                "same_name_and_birth_date",
+            ),
+            dup.in_run_group_hints(
+                people,
+                lambda p: (p.name_key, dup.raw_phone_key(p.phone_raw))
+                if p.name_key and dup.raw_phone_key(p.phone_raw)
+                else None,
+                DuplicateConfidence.MEDIUM,
+                "same_name_and_raw_phone",
+            ),
+            dup.similar_name_hints(
+                people, existing_people(session), settings.similar_name_cutoff, settings.similar_names_per_row
+            ),
+        )
+    )
+    session.execute(delete(HINTS).where(HINTS.c.import_run_id == run_id))
+    rows = (
+        {
+            "import_run_id": run_id,
+            "student_import_id": h.row_id,
+            "target_type": h.target_type,
+            "target_id": h.target_id,
+            "confidence": h.confidence,
+            "reason": h.reason,
+            "score": h.score,
+        }
+        for h in hints
+    )
+    for chunk in chunked(rows, 5000):
+        session.execute(insert(HINTS), chunk)
+    run = session.get(LegacyImportRun, run_id)
+    assert run is not None
+    run.shared_contacts = {"phones": sorted(shared_phones), "emails": sorted(shared_emails)}
+    session.commit()
+
+
+def _unless_shared(value: str | None, shared: set[str]) -> str | None:
+    return value if value and value not in shared else None
+
+
+def keep_strongest(hints: Iterable[dup.Hint]) -> list[dup.Hint]:
+    """Drop a low hint when a stronger one already links the same row and target."""
+    hints = list(hints)
+    strong = {
+        (h.row_id, h.target_type, h.target_id) for h in hints if h.confidence != DuplicateConfidence.LOW
+    }
+    return [
+        h
+        for h in hints
+        if h.confidence != DuplicateConfidence.LOW or (h.row_id, h.target_type, h.target_id) not in strong
+    ]
+
+
+def staged_people(session: Session, run_id: int) -> list[dup.StagedPerson]:
+    query = (
+        select(
+            STUDENTS.c.id,
+            STUDENTS.c.name_key,
+            STUDENTS.c.phone_normalized,
+            STUDENTS.c.email_normalized,
+            STUDENTS.c.birth_date,
+            STUDENTS.c.phone_raw,
+        )
+        .where(STUDENTS.c.import_run_id == run_id)
+        .order_by(STUDENTS.c.id)
+    )
+    return [dup.StagedPerson(*row) for row in session.execute(query)]
+
+
+def existing_by(session: Session, column: str, values: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """Existing users and leads carrying one of `values`, by indexed lookups in chunks."""
+    found: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    ordered = sorted(values)
+    for target_type, model in EXISTING:
+        attribute = getattr(model, column)
+        for chunk in chunked(ordered, LOOKUP_CHUNK):
+            for value, target_id in session.execute(select(attribute, model.id).where(attribute.in_(chunk))):
+                found[value].append((target_type, target_id))
+    return found
+
+
+def existing_people(session: Session) -> list[dup.ExistingPerson]:
+    people = []
+    for target_type, model in EXISTING:
+        for target_id, first, last in session.execute(select(model.id, model.first_name, model.last_name)):
+            people.append(dup.ExistingPerson(target_type, target_id, name_key(first, last)))
+    return people
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# -- row validation ---------------------------------------------------------------------------
+
+ROW_COLUMNS = (
+    STUDENTS.c.legacy_id,
+    STUDENTS.c.first_name,
+    STUDENTS.c.last_name,
+    STUDENTS.c.phone_normalized,
+    STUDENTS.c.email_normalized,
+    STUDENTS.c.email_status,
+    STUDENTS.c.status_text,
+    STUDENTS.c.legacy_formation_id,
+    STUDENTS.c.legacy_session_id,
+    TRAININGS.c.id.label("training_id"),
+)
+
+
+def validate_rows(context: StepContext) -> None:
+    """Each row's validation state and reasons, its strongest hint, and its training's session type."""
+    session = context.session
+    references = RunReferences.load(session, context.run_id)
+    run = session.get(LegacyImportRun, context.run_id)
+    shared = set(chain.from_iterable((run.shared_contacts or {}).values())) if run else set()
+    for batch in student_batches(context, ROW_COLUMNS):
+        hints = hints_by_row(session, [row.id for row in batch])
+        students, trainings = [], []
+        for row in batch:
+            row_hints = hints.get(row.id, [])
+            session_decision = references.session_decision(row.legacy_session_id)
+            facts = row_facts(row, row_hints, shared, references, session_decision.rule == "dangling_session")
+            state, reasons = validate(facts)
+            students.append(
+                {
+                    "b_id": row.id,
+                    "validation_state": state,
+                    "validation_reasons": list(reasons),
+                    "duplicate_confidence": dup.strongest(confidence for confidence, _ in row_hints),
+                }
+            )
+            if row.training_id is not None:
+                trainings.append({"b_id": row.training_id, "session_type": session_decision.session_type})
+        session.execute(update(STUDENTS).where(STUDENTS.c.id == bindparam("b_id")), students)
+        if trainings:
+            session.execute(update(TRAININGS).where(TRAININGS.c.id == bindparam("b_id")), trainings)
+        finish_batch(context, batch[-1].id, len(batch))
+
+
+def hints_by_row(
+    session: Session, row_ids: Sequence[int]
+) -> dict[int, list[tuple[DuplicateConfidence, str]]]:
+    query = select(HINTS.c.student_import_id, HINTS.c.confidence, HINTS.c.target_type).where(
+        HINTS.c.student_import_id.in_(row_ids)
+    )
+    found: dict[int, list[tuple[DuplicateConfidence, str]]] = defaultdict(list)
+    for row_id, confidence, target_type in session.execute(query):
+        found[row_id].append((DuplicateConfidence(confidence), target_type))
+    return found
+
+
+def row_facts(
+    row: Any,
+    hints: list[tuple[DuplicateConfidence, str]],
+    shared: set[str],
+    references: RunReferences,
+    dangling_session: bool,
+) -> RowFacts:
+    existing = {
+        target
+        for confidence, target in hints
+        if confidence == DuplicateConfidence.HIGH and target != dup.STAGED_ROW
+    }
+    return RowFacts(
+        has_legacy_id=row.legacy_id is not None,
+        has_name=bool(row.first_name or row.last_name),
+        phone_usable=bool(row.phone_normalized) and row.phone_normalized not in shared,
+        email_usable=row.email_status == "valid" and row.email_normalized not in shared,
+        classification=references.classify(
+            row.status_text, row.legacy_formation_id, row.legacy_session_id
+        ).classification,
+        existing_match="user" if "user" in existing else ("crm_lead" if existing else None),
+        medium_hint=any(confidence == DuplicateConfidence.MEDIUM for confidence, _ in hints),
+        dangling_formation=references.dangling_formation(row.legacy_formation_id),
+        dangling_session=dangling_session,
+    )

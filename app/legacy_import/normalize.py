@@ -58,16 +58,15 @@ EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 DEFAULT_REGION = "DZ"
 DZ_COUNTRY_CODE = 213
 
-# What MySQL calls latin1 is Windows-1252; ftfy names its lenient variant "sloppy".
-_MYSQL_LATIN1 = frozenset({"latin-1", "windows-1252", "sloppy-windows-1252"})
-
-_MAX_ROUNDS = 5
-
 # Folded (see fold_text) values that mean "no address given".
 PLACEHOLDER_EMAILS = frozenset({"/", "-", "null", "neant", "ecoin.hank@gmail.com"})
 
 
 # --- text -----------------------------------------------------------------------------
+
+# What MySQL calls latin1 is Windows-1252; ftfy names its lenient variant "sloppy".
+_MYSQL_LATIN1 = frozenset({"latin-1", "windows-1252", "sloppy-windows-1252"})
+_MAX_ROUNDS = 5
 
 
 def _as_text(raw: object) -> tuple[str | None, bool]:

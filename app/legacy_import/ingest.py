@@ -10,11 +10,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.legacy_import import staging
+from app.legacy_import.bulk import insert_rows
 from app.legacy_import.models import (
     LegacyCourseMapping,
     LegacyImportRun,
@@ -122,7 +123,7 @@ def _batch_stager(
 def _stage_reference(
     session: Session, table: Any, rows: list[dict[str, Any]], counter: str
 ) -> dict[str, int]:
-    session.execute(insert(table), rows)
+    insert_rows(session, table, rows)
     return {counter: len(rows)}
 
 
@@ -138,31 +139,31 @@ class StudentStager:
 
     def stage(self, batch: list[LegacyRecord]) -> dict[str, int]:
         rows = [staging.student_values(r, self.source_table, self.run_id) for r in batch]
-        ids = self._insert_students(rows)
-        trainings = [self._training(i, row) for i, row in zip(ids, rows, strict=True)]
-        self.session.execute(insert(TRAININGS), trainings)
+        self._insert_students(rows)
+        ids = self._staged_ids(rows[0]["legacy_id"], rows[-1]["legacy_id"])
+        insert_rows(self.session, TRAININGS, [self._training(ids[row["legacy_id"]], row) for row in rows])
         return {
             f"{self.source_table}_staged": len(rows),
             "trainings_staged": len(rows),
             **batch_counters(rows),
         }
 
-    def _insert_students(self, rows: list[dict[str, Any]]) -> list[int]:
-        statement = insert(STUDENTS).returning(STUDENTS.c.id, sort_by_parameter_order=True)
+    def _insert_students(self, rows: list[dict[str, Any]]) -> None:
         try:
             with self.session.begin_nested():
-                return list(self.session.execute(statement, rows).scalars())
+                insert_rows(self.session, STUDENTS, rows)
         except DBAPIError:
             log.warning(
                 "run %s: a %s batch was refused; staging it row by row", self.run_id, self.source_table
             )
-            return [self._insert_one(statement, row) for row in rows]
+            for row in rows:
+                self._insert_one(row)
 
-    def _insert_one(self, statement: Any, row: dict[str, Any]) -> int:
+    def _insert_one(self, row: dict[str, Any]) -> None:
         """One row in its own savepoint; if the database refuses it, stage what is safe to keep."""
         try:
             with self.session.begin_nested():
-                return int(self.session.execute(statement, [row]).scalar_one())
+                insert_rows(self.session, STUDENTS, [row])
         except DBAPIError:
             log.warning(
                 "run %s: %s row %s staged without its normalized values",
@@ -171,7 +172,16 @@ class StudentStager:
                 row["legacy_id"],
             )
             with self.session.begin_nested():
-                return int(self.session.execute(statement, [staging.fallback_values(row)]).scalar_one())
+                insert_rows(self.session, STUDENTS, [staging.fallback_values(row)])
+
+    def _staged_ids(self, first: int, last: int) -> dict[int, int]:
+        """Staged-row ids of the batch by legacy id, through the run's unique key."""
+        query = select(STUDENTS.c.legacy_id, STUDENTS.c.id).where(
+            STUDENTS.c.import_run_id == self.run_id,
+            STUDENTS.c.source_table == self.source_table.value,
+            STUDENTS.c.legacy_id.between(first, last),
+        )
+        return dict(self.session.execute(query).all())
 
     def _training(self, student_id: int, row: dict[str, Any]) -> dict[str, Any]:
         session_id = row["legacy_session_id"]

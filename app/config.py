@@ -11,6 +11,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 RULE_SETTINGS = (
+    "LEGACY_CHUNK_SIZE",
+    "LEGACY_LEASE_SECONDS",
     "LEGACY_SHARED_CONTACT_THRESHOLD",
     "LEGACY_SIMILAR_NAME_CUTOFF",
     "LEGACY_SIMILAR_NAMES_PER_ROW",

@@ -1,4 +1,5 @@
 """Classification of a run: each row's classification, the rule that decided it, its import action."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, update
@@ -31,12 +32,14 @@ def classify_rows(context: StepContext) -> None:
         students, trainings = [], []
         for row in batch:
             decision = references.classify(row.status_text, row.legacy_formation_id, row.legacy_session_id)
-            students.append({
-                "b_id": row.id,
-                "classification": decision.classification,
-                "classification_rule": decision.rule,
-                "import_action": decision.import_action,
-            })
+            students.append(
+                {
+                    "b_id": row.id,
+                    "classification": decision.classification,
+                    "classification_rule": decision.rule,
+                    "import_action": decision.import_action,
+                }
+            )
             if row.training_id is not None:
                 trainings.append({"b_id": row.training_id, "import_action": decision.import_action})
         context.session.execute(update(STUDENTS).where(STUDENTS.c.id == bindparam("b_id")), students)

@@ -21,13 +21,13 @@ from app.extensions import db
 from app.legacy_import import export as export_service
 from app.legacy_import import ingest as ingest_service
 from app.legacy_import.classify import classification_phase
-from app.legacy_import.connections import batch_size, open_reader
+from app.legacy_import.connections import open_reader
 from app.legacy_import.demo import demo_command
 from app.legacy_import.dry_run import dry_run_phase
 from app.legacy_import.models import LegacyImportRun
 from app.legacy_import.phases import Phase, run_phase
 from app.legacy_import.runs import RunError, create_run, describe_error, get_run
-from app.legacy_import.settings import RuleSettings
+from app.legacy_import.settings import IngestSettings, RuleSettings
 from app.legacy_import.source import LegacySourceError
 from app.legacy_import.validate import validation_phase
 
@@ -167,12 +167,12 @@ def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
 def _ingest(run_id: int, as_json: bool) -> dict[str, Any]:
     run = get_run(db.session, run_id)
     reader = open_reader(current_app.config, run.connection_name)
-    size = batch_size(current_app.config)
+    settings = IngestSettings.from_config(current_app.config)
     try:
         return _execute(
             run_id,
             as_json,
-            lambda progress: ingest_service.ingest(db.session, run_id, reader, size, progress),
+            lambda progress: ingest_service.ingest(db.session, run_id, reader, settings, progress),
         )
     finally:
         reader.close()
@@ -188,9 +188,11 @@ def phases() -> dict[str, Phase]:
 
 
 def _run_phase(run_id: int, phase: Phase, as_json: bool) -> dict[str, Any]:
-    size = batch_size(current_app.config)
+    settings = IngestSettings.from_config(current_app.config)
     get_run(db.session, run_id)
-    return _execute(run_id, as_json, lambda progress: run_phase(db.session, run_id, phase, size, progress))
+    return _execute(
+        run_id, as_json, lambda progress: run_phase(db.session, run_id, phase, settings, progress)
+    )
 
 
 @legacy_cli.command("import")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.config import ConfigError, load_column_map, positive_int
+from app.config import ConfigError, load_column_map
 from app.legacy_import.source import DatabaseLegacySourceReader
-
-DEFAULT_BATCH_SIZE = 2000
 
 
 def open_reader(config: Mapping[str, Any], connection_name: str) -> DatabaseLegacySourceReader:
@@ -22,7 +20,3 @@ def open_reader(config: Mapping[str, Any], connection_name: str) -> DatabaseLega
         raise ConfigError(f"no legacy connection named {connection_name!r}: set {variable}")
     column_map = load_column_map(config.get("LEGACY_COLUMN_MAP"))
     return DatabaseLegacySourceReader(connections[connection_name], column_map)
-
-
-def batch_size(config: Mapping[str, Any]) -> int:
-    return positive_int("LEGACY_BATCH_SIZE", config.get("LEGACY_BATCH_SIZE"), DEFAULT_BATCH_SIZE)

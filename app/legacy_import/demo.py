@@ -137,7 +137,9 @@ def _money() -> sa.types.TypeEngine:
 
 
 _TABLE_KW: dict[str, Any] = {
-    "mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci",
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
 }
 
 
@@ -149,27 +151,37 @@ def legacy_metadata() -> sa.MetaData:
         return sa.Column("id", _id_type(), primary_key=True, autoincrement=True, nullable=False)
 
     def stamps() -> list[sa.Column]:
-        return [sa.Column("created_at", _timestamp(), nullable=True),
-                sa.Column("updated_at", _timestamp(), nullable=True)]
+        return [
+            sa.Column("created_at", _timestamp(), nullable=True),
+            sa.Column("updated_at", _timestamp(), nullable=True),
+        ]
 
     sa.Table(
-        "formations", md, pk(),
+        "formations",
+        md,
+        pk(),
         sa.Column("nom", sa.String(255), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("prix", _money(), nullable=True),
         sa.Column("duree", sa.String(100), nullable=True),
-        *stamps(), **_TABLE_KW,
+        *stamps(),
+        **_TABLE_KW,
     )
     sa.Table(
-        "session_ecoins", md, pk(),
+        "session_ecoins",
+        md,
+        pk(),
         sa.Column("code", sa.String(191), nullable=True),
         sa.Column("formation_id", _fk_type(), nullable=True),
         sa.Column("date_debut", _date(), nullable=True),
         sa.Column("date_fin", _date(), nullable=True),
-        *stamps(), **_TABLE_KW,
+        *stamps(),
+        **_TABLE_KW,
     )
     sa.Table(
-        "stagiaires", md, pk(),
+        "stagiaires",
+        md,
+        pk(),
         sa.Column("nom", sa.String(191), nullable=True),
         sa.Column("prenom", sa.String(191), nullable=True),
         sa.Column("telephone", sa.String(191), nullable=True),
@@ -182,10 +194,13 @@ def legacy_metadata() -> sa.MetaData:
         sa.Column("formation_id", _fk_type(), nullable=True),
         sa.Column("session_ecoin_id", _fk_type(), nullable=True),
         sa.Column("remarque", sa.Text(), nullable=True),
-        *stamps(), **_TABLE_KW,
+        *stamps(),
+        **_TABLE_KW,
     )
     sa.Table(
-        "archives", md, pk(),
+        "archives",
+        md,
+        pk(),
         sa.Column("stagiaire_id", _fk_type(), nullable=True),
         sa.Column("nom", sa.String(191), nullable=True),
         sa.Column("prenom", sa.String(191), nullable=True),
@@ -196,7 +211,8 @@ def legacy_metadata() -> sa.MetaData:
         sa.Column("formation_id", _fk_type(), nullable=True),
         sa.Column("session_ecoin_id", _fk_type(), nullable=True),
         sa.Column("date_archivage", _datetime(), nullable=True),
-        *stamps(), **_TABLE_KW,
+        *stamps(),
+        **_TABLE_KW,
     )
     return md
 
@@ -245,60 +261,263 @@ _DESCRIPTIONS = [
 ]
 
 _FIRST_NAMES = [
-    "Amine", "Mohamed", "Yacine", "Karim", "Sofiane", "Walid", "Bilal", "Riad", "Mehdi", "Nassim",
-    "Hamza", "Youcef", "Abdelkader", "Rachid", "Samir", "Nabil", "Farid", "Khaled", "Redouane",
-    "Ismail", "Ayoub", "Anis", "Lyes", "Massinissa", "Ferhat", "Idir", "Aghiles", "Mourad",
-    "Hichem", "Oussama", "Mohamed Amine", "Abderrahmane", "Zakaria", "Chérif", "Saïd", "Zinédine",
-    "Yasmine", "Fatima Zohra", "Amina", "Meriem", "Sarah", "Lina", "Imane", "Nour El Houda",
-    "Khadidja", "Aïcha", "Asma", "Rania", "Lydia", "Kahina", "Thiziri", "Dihia", "Sonia",
-    "Nesrine", "Houda", "Samira", "Wafa", "Chaïma", "Manel", "Inès", "Mélissa", "Célia",
-    "Anaïs", "Kheïra", "Nadia", "Souad", "Djamila", "Hanane", "Sabrina", "Hayet", "Fériel", "Selma",
+    "Amine",
+    "Mohamed",
+    "Yacine",
+    "Karim",
+    "Sofiane",
+    "Walid",
+    "Bilal",
+    "Riad",
+    "Mehdi",
+    "Nassim",
+    "Hamza",
+    "Youcef",
+    "Abdelkader",
+    "Rachid",
+    "Samir",
+    "Nabil",
+    "Farid",
+    "Khaled",
+    "Redouane",
+    "Ismail",
+    "Ayoub",
+    "Anis",
+    "Lyes",
+    "Massinissa",
+    "Ferhat",
+    "Idir",
+    "Aghiles",
+    "Mourad",
+    "Hichem",
+    "Oussama",
+    "Mohamed Amine",
+    "Abderrahmane",
+    "Zakaria",
+    "Chérif",
+    "Saïd",
+    "Zinédine",
+    "Yasmine",
+    "Fatima Zohra",
+    "Amina",
+    "Meriem",
+    "Sarah",
+    "Lina",
+    "Imane",
+    "Nour El Houda",
+    "Khadidja",
+    "Aïcha",
+    "Asma",
+    "Rania",
+    "Lydia",
+    "Kahina",
+    "Thiziri",
+    "Dihia",
+    "Sonia",
+    "Nesrine",
+    "Houda",
+    "Samira",
+    "Wafa",
+    "Chaïma",
+    "Manel",
+    "Inès",
+    "Mélissa",
+    "Célia",
+    "Anaïs",
+    "Kheïra",
+    "Nadia",
+    "Souad",
+    "Djamila",
+    "Hanane",
+    "Sabrina",
+    "Hayet",
+    "Fériel",
+    "Selma",
 ]
 _LAST_NAMES = [
-    "Benali", "Boudiaf", "Kaci", "Haddad", "Ait Ahmed", "Bouzid", "Belkacem", "Mansouri", "Saidi",
-    "Zerrouki", "Hamidi", "Brahimi", "Khelifi", "Meziane", "Amrani", "Bensalem", "Boumediene",
-    "Djebbar", "Lounis", "Ouali", "Rahmani", "Slimani", "Tahar", "Yahiaoui", "Ziani", "Benmoussa",
-    "Bélaïd", "Chérifi", "Hadj Ali", "Ait Ouali", "Ben Ahmed", "Mebarki", "Benyahia", "Guendouz",
-    "Messaoudi", "Larbi", "Gacem", "Ikhlef", "Oukaci", "Bouchama", "Aouadi", "Dahmani",
-    "Mokrani", "Sahraoui", "Benkhelifa", "Hamadache", "Laïb", "Zitouni", "Boukhalfa", "Belhadj",
-    "Benamara", "Touati", "Chikhi", "Hamdi", "Nait Saada", "Aït Kaci", "Kheloufi", "Benchikh",
-    "Mahdjoub", "Bouras", "Taleb", "Ferrah", "Hadjadj", "Achour", "Kerkouche", "Boudjemaa",
+    "Benali",
+    "Boudiaf",
+    "Kaci",
+    "Haddad",
+    "Ait Ahmed",
+    "Bouzid",
+    "Belkacem",
+    "Mansouri",
+    "Saidi",
+    "Zerrouki",
+    "Hamidi",
+    "Brahimi",
+    "Khelifi",
+    "Meziane",
+    "Amrani",
+    "Bensalem",
+    "Boumediene",
+    "Djebbar",
+    "Lounis",
+    "Ouali",
+    "Rahmani",
+    "Slimani",
+    "Tahar",
+    "Yahiaoui",
+    "Ziani",
+    "Benmoussa",
+    "Bélaïd",
+    "Chérifi",
+    "Hadj Ali",
+    "Ait Ouali",
+    "Ben Ahmed",
+    "Mebarki",
+    "Benyahia",
+    "Guendouz",
+    "Messaoudi",
+    "Larbi",
+    "Gacem",
+    "Ikhlef",
+    "Oukaci",
+    "Bouchama",
+    "Aouadi",
+    "Dahmani",
+    "Mokrani",
+    "Sahraoui",
+    "Benkhelifa",
+    "Hamadache",
+    "Laïb",
+    "Zitouni",
+    "Boukhalfa",
+    "Belhadj",
+    "Benamara",
+    "Touati",
+    "Chikhi",
+    "Hamdi",
+    "Nait Saada",
+    "Aït Kaci",
+    "Kheloufi",
+    "Benchikh",
+    "Mahdjoub",
+    "Bouras",
+    "Taleb",
+    "Ferrah",
+    "Hadjadj",
+    "Achour",
+    "Kerkouche",
+    "Boudjemaa",
 ]
 _WILAYAS = [  # (name, code) weighted towards the school's catchment area
-    ("Alger", 16), ("Alger", 16), ("Alger", 16), ("Alger", 16), ("Alger", 16), ("Alger", 16),
-    ("Blida", 9), ("Blida", 9), ("Boumerdès", 35), ("Boumerdès", 35), ("Tipaza", 42),
-    ("Tizi Ouzou", 15), ("Tizi Ouzou", 15), ("Bouira", 10), ("Médéa", 26), ("Béjaïa", 6),
-    ("Oran", 31), ("Sétif", 19), ("Constantine", 25), ("Annaba", 23), ("Chlef", 2),
-    ("Tlemcen", 13), ("Batna", 5), ("Biskra", 7), ("Djelfa", 17), ("Mostaganem", 27),
-    ("Jijel", 18), ("Bordj Bou Arréridj", 34), ("M'Sila", 28), ("Aïn Defla", 44),
-    ("Sidi Bel Abbès", 22), ("Ghardaïa", 47), ("Laghouat", 3), ("Tiaret", 14), ("Ouargla", 30),
+    ("Alger", 16),
+    ("Alger", 16),
+    ("Alger", 16),
+    ("Alger", 16),
+    ("Alger", 16),
+    ("Alger", 16),
+    ("Blida", 9),
+    ("Blida", 9),
+    ("Boumerdès", 35),
+    ("Boumerdès", 35),
+    ("Tipaza", 42),
+    ("Tizi Ouzou", 15),
+    ("Tizi Ouzou", 15),
+    ("Bouira", 10),
+    ("Médéa", 26),
+    ("Béjaïa", 6),
+    ("Oran", 31),
+    ("Sétif", 19),
+    ("Constantine", 25),
+    ("Annaba", 23),
+    ("Chlef", 2),
+    ("Tlemcen", 13),
+    ("Batna", 5),
+    ("Biskra", 7),
+    ("Djelfa", 17),
+    ("Mostaganem", 27),
+    ("Jijel", 18),
+    ("Bordj Bou Arréridj", 34),
+    ("M'Sila", 28),
+    ("Aïn Defla", 44),
+    ("Sidi Bel Abbès", 22),
+    ("Ghardaïa", 47),
+    ("Laghouat", 3),
+    ("Tiaret", 14),
+    ("Ouargla", 30),
 ]
 _COMMUNES_ALGER = [
-    "Bab El Oued", "Hussein Dey", "Kouba", "El Harrach", "Bir Mourad Raïs", "Rouiba",
-    "Bordj El Kiffan", "Chéraga", "Draria", "Birkhadem", "Bab Ezzouar", "Dar El Beïda",
-    "Baraki", "Les Eucalyptus", "Ain Benian", "Staouéli", "Hydra", "El Biar", "Belouizdad",
+    "Bab El Oued",
+    "Hussein Dey",
+    "Kouba",
+    "El Harrach",
+    "Bir Mourad Raïs",
+    "Rouiba",
+    "Bordj El Kiffan",
+    "Chéraga",
+    "Draria",
+    "Birkhadem",
+    "Bab Ezzouar",
+    "Dar El Beïda",
+    "Baraki",
+    "Les Eucalyptus",
+    "Ain Benian",
+    "Staouéli",
+    "Hydra",
+    "El Biar",
+    "Belouizdad",
 ]
 _STREETS = [
-    "Didouche Mourad", "Larbi Ben M'hidi", "Hassiba Ben Bouali", "Colonel Amirouche",
-    "Abane Ramdane", "Krim Belkacem", "du 1er Novembre", "Ahmed Zabana", "Mohamed Belouizdad",
+    "Didouche Mourad",
+    "Larbi Ben M'hidi",
+    "Hassiba Ben Bouali",
+    "Colonel Amirouche",
+    "Abane Ramdane",
+    "Krim Belkacem",
+    "du 1er Novembre",
+    "Ahmed Zabana",
+    "Mohamed Belouizdad",
 ]
 _REMARQUES = [
-    "Rappeler la semaine prochaine", "A payé 50%", "Ne répond pas au téléphone",
-    "Intéressé(e) par la session de septembre", "Doublon ?", "Veut le cours du soir",
-    "Paiement en deux tranches", "Attestation remise", "Dossier incomplet (photo manquante)",
-    "Reportée pour raisons personnelles", "Demande une facture", "Abandon après 2 semaines",
-    "Inscrit(e) par téléphone", "Vient de la part d'une amie", "Numéro erroné",
-    "Etudiante à l'université, disponible le samedi", "RAS", ".",
+    "Rappeler la semaine prochaine",
+    "A payé 50%",
+    "Ne répond pas au téléphone",
+    "Intéressé(e) par la session de septembre",
+    "Doublon ?",
+    "Veut le cours du soir",
+    "Paiement en deux tranches",
+    "Attestation remise",
+    "Dossier incomplet (photo manquante)",
+    "Reportée pour raisons personnelles",
+    "Demande une facture",
+    "Abandon après 2 semaines",
+    "Inscrit(e) par téléphone",
+    "Vient de la part d'une amie",
+    "Numéro erroné",
+    "Etudiante à l'université, disponible le samedi",
+    "RAS",
+    ".",
 ]
-_EMAIL_DOMAINS = ["gmail.com"] * 11 + ["yahoo.fr"] * 3 + ["hotmail.com"] * 2 + [
-    "hotmail.fr", "outlook.com", "yahoo.com", "live.fr"]
+_EMAIL_DOMAINS = (
+    ["gmail.com"] * 11
+    + ["yahoo.fr"] * 3
+    + ["hotmail.com"] * 2
+    + ["hotmail.fr", "outlook.com", "yahoo.com", "live.fr"]
+)
 _MOBILE_PREFIXES = ["55", "55", "55", "66", "66", "69", "65", "67", "77", "77", "79", "78"]
 _FOREIGN_PHONES = [
-    "+33 6 12 34 56 78", "0033 6 45 78 12 90", "+33 6 23 45 67 89", "+216 22 123 456",
-    "+216 98 765 432", "+212 6 61 23 45 67",
+    "+33 6 12 34 56 78",
+    "0033 6 45 78 12 90",
+    "+33 6 23 45 67 89",
+    "+216 22 123 456",
+    "+216 98 765 432",
+    "+212 6 61 23 45 67",
 ]
-_PHONE_GARBAGE = ["0555", "12345", "05594461", "055944616", "06", "123", "xx", "pas de tel",
-                  "0000000000", "aucun"]
+_PHONE_GARBAGE = [
+    "0555",
+    "12345",
+    "05594461",
+    "055944616",
+    "06",
+    "123",
+    "xx",
+    "pas de tel",
+    "0000000000",
+    "aucun",
+]
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _EXT_ARABIC_INDIC = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -339,42 +558,126 @@ class _Weighted:
 
 
 # Shares are percentages of student rows (roughly; "clean" takes the rest).
-_PHONE_KIND = _Weighted([
-    ("plain", 46.5), ("spaces", 6), ("intl", 5), ("00213", 3), ("213", 3), ("dashes", 3),
-    ("dots", 3), ("no_zero", 4), ("two", 3), ("arabic", 2), ("zero", 1.5), ("double_zero", 1),
-    ("slash", 1.5), ("null_text", 1.5), ("empty", 2), ("none", 3), ("garbage", 2),
-    ("foreign", 1), ("school", 2), ("padded", 1),
-])
-_EMAIL_KIND = _Weighted([
-    ("clean", 52), ("upper", 3), ("capitalized", 1.5), ("spaces", 4), ("slash", 3),
-    ("null_text", 2), ("null_lower", 1.5), ("empty", 8), ("none", 10), ("dash", 2),
-    ("neant", 1.5), ("placeholder", 2.5), ("malformed", 3),
-])
+_PHONE_KIND = _Weighted(
+    [
+        ("plain", 46.5),
+        ("spaces", 6),
+        ("intl", 5),
+        ("00213", 3),
+        ("213", 3),
+        ("dashes", 3),
+        ("dots", 3),
+        ("no_zero", 4),
+        ("two", 3),
+        ("arabic", 2),
+        ("zero", 1.5),
+        ("double_zero", 1),
+        ("slash", 1.5),
+        ("null_text", 1.5),
+        ("empty", 2),
+        ("none", 3),
+        ("garbage", 2),
+        ("foreign", 1),
+        ("school", 2),
+        ("padded", 1),
+    ]
+)
+_EMAIL_KIND = _Weighted(
+    [
+        ("clean", 52),
+        ("upper", 3),
+        ("capitalized", 1.5),
+        ("spaces", 4),
+        ("slash", 3),
+        ("null_text", 2),
+        ("null_lower", 1.5),
+        ("empty", 8),
+        ("none", 10),
+        ("dash", 2),
+        ("neant", 1.5),
+        ("placeholder", 2.5),
+        ("malformed", 3),
+    ]
+)
 _NAME_STYLE = _Weighted([("normal", 77), ("upper_nom", 10), ("upper", 6), ("lower", 3), ("spaces", 4)])
-_STAGIAIRE_STATUT = _Weighted([
-    ("Formée", 13), ("formée", 3), ("FORMEE", 2), ("Formé", 2), ("FormÃ©e", 2), (" Formée ", 1),
-    ("Archivé", 3), ("archivé", 2), ("Archivè", 1), ("ArchivÃ©", 1),
-    ("Informer", 12), ("informer", 4), ("Reporter", 6), ("Ne répond pas", 8),
-    ("ne repond pas", 3), ("Confirmer", 10), ("nouveau", 9), ("Nouveau", 1),
-    ("", 4), (None, 4), ("Annulé", 2), ("xxx", 1),
-])
-_ARCHIVE_STATUT = _Weighted([
-    ("Archivé", 38), ("archivé", 10), ("Archivè", 5), ("ArchivÃ©", 5), ("ARCHIVE", 2),
-    ("Formée", 24), ("formée", 3), ("FormÃ©e", 3), ("Informer", 2), ("Confirmer", 1),
-    ("", 3), (None, 3), ("Annulé", 1),
-])
-_ARCHIVE_DOB = _Weighted([
-    ("iso", 40), ("slash", 25), ("dash", 10), ("empty", 8), ("none", 7), ("inconnue", 4),
-    ("impossible", 3), ("zero", 1), ("padded", 2),
-])
-_SESSION_REF = _Weighted([
-    ("real", 63), ("waiting", 12), ("extra_waiting", 3), ("placeholder", 4), ("none", 8),
-    ("zero", 4), ("dangling", 6),
-])
-_ARCHIVE_SESSION_REF = _Weighted([
-    ("real", 78), ("waiting", 4), ("extra_waiting", 1), ("placeholder", 4), ("none", 7),
-    ("zero", 2), ("dangling", 4),
-])
+_STAGIAIRE_STATUT = _Weighted(
+    [
+        ("Formée", 13),
+        ("formée", 3),
+        ("FORMEE", 2),
+        ("Formé", 2),
+        ("FormÃ©e", 2),
+        (" Formée ", 1),
+        ("Archivé", 3),
+        ("archivé", 2),
+        ("Archivè", 1),
+        ("ArchivÃ©", 1),
+        ("Informer", 12),
+        ("informer", 4),
+        ("Reporter", 6),
+        ("Ne répond pas", 8),
+        ("ne repond pas", 3),
+        ("Confirmer", 10),
+        ("nouveau", 9),
+        ("Nouveau", 1),
+        ("", 4),
+        (None, 4),
+        ("Annulé", 2),
+        ("xxx", 1),
+    ]
+)
+_ARCHIVE_STATUT = _Weighted(
+    [
+        ("Archivé", 38),
+        ("archivé", 10),
+        ("Archivè", 5),
+        ("ArchivÃ©", 5),
+        ("ARCHIVE", 2),
+        ("Formée", 24),
+        ("formée", 3),
+        ("FormÃ©e", 3),
+        ("Informer", 2),
+        ("Confirmer", 1),
+        ("", 3),
+        (None, 3),
+        ("Annulé", 1),
+    ]
+)
+_ARCHIVE_DOB = _Weighted(
+    [
+        ("iso", 40),
+        ("slash", 25),
+        ("dash", 10),
+        ("empty", 8),
+        ("none", 7),
+        ("inconnue", 4),
+        ("impossible", 3),
+        ("zero", 1),
+        ("padded", 2),
+    ]
+)
+_SESSION_REF = _Weighted(
+    [
+        ("real", 63),
+        ("waiting", 12),
+        ("extra_waiting", 3),
+        ("placeholder", 4),
+        ("none", 8),
+        ("zero", 4),
+        ("dangling", 6),
+    ]
+)
+_ARCHIVE_SESSION_REF = _Weighted(
+    [
+        ("real", 78),
+        ("waiting", 4),
+        ("extra_waiting", 1),
+        ("placeholder", 4),
+        ("none", 7),
+        ("zero", 2),
+        ("dangling", 4),
+    ]
+)
 _FORMATION_OVERLAY = _Weighted([("keep", 86), ("none", 6), ("zero", 4), ("dangling", 4)])
 _DANGLING_FORMATIONS = [26, 27, 31, 40, 77, 99, 404]
 _DANGLING_SESSIONS = [301, 305, 312, 350, 404, 999, 1200, 5000]
@@ -414,9 +717,11 @@ class _Generator:
         # value formatting per backend (MySQL/SQLite: MySQL-style text; PG: Python objects)
         self.fmt_date: Callable[[date], Any] = date.isoformat if server_text else (lambda d: d)
         self.fmt_ts: Callable[[datetime], Any] = (
-            (lambda dt: dt.isoformat(" ")) if server_text else (lambda dt: dt))
+            (lambda dt: dt.isoformat(" ")) if server_text else (lambda dt: dt)
+        )
         self.fmt_money: Callable[[int], Any] = (
-            (lambda v: f"{v}.00") if server_text else (lambda v: Decimal(v).quantize(Decimal("0.01"))))
+            (lambda v: f"{v}.00") if server_text else (lambda v: Decimal(v).quantize(Decimal("0.01")))
+        )
         self.zero_date: Any = None if dialect == "postgresql" else ZERO_DATE
         self.session_formation: dict[int, Any] = {}
         self.real_sessions: list[int] = []
@@ -443,12 +748,25 @@ class _Generator:
         h, ci = divmod(h, len(_COMMUNES_ALGER))
         first, last = _FIRST_NAMES[fi], _LAST_NAMES[li]
         p, n = _ascii(first), _ascii(last)
-        local = (f"{p}.{n}", f"{p}{n}", f"{p}.{n}{yy:02d}", f"{p[0]}.{n}", f"{n}.{p}",
-                 f"{p}_{n}{yy}", f"{p}{yy:02d}", f"{n}{p[0]}")[style]
+        local = (
+            f"{p}.{n}",
+            f"{p}{n}",
+            f"{p}.{n}{yy:02d}",
+            f"{p[0]}.{n}",
+            f"{n}.{p}",
+            f"{p}_{n}{yy}",
+            f"{p}{yy:02d}",
+            f"{n}{p[0]}",
+        )[style]
         return _Identity(
-            first, last,
-            f"{_MOBILE_PREFIXES[pi]}{rest:07d}", f"{_MOBILE_PREFIXES[pi2]}{rest2:07d}",
-            date.fromordinal(_DOB_BASE + days), _WILAYAS[wi], local, _EMAIL_DOMAINS[di],
+            first,
+            last,
+            f"{_MOBILE_PREFIXES[pi]}{rest:07d}",
+            f"{_MOBILE_PREFIXES[pi2]}{rest2:07d}",
+            date.fromordinal(_DOB_BASE + days),
+            _WILAYAS[wi],
+            local,
+            _EMAIL_DOMAINS[di],
             _COMMUNES_ALGER[ci],
         )
 
@@ -545,12 +863,27 @@ class _Generator:
         if kind == "neant":
             return "néant" if rng.random() < 0.75 else "Néant"
         if kind == "placeholder":
-            return rng.choice((PLACEHOLDER_EMAIL, PLACEHOLDER_EMAIL, "ecoin.hank@gmail.com",
-                               "ECOIN.HANK@GMAIL.COM", " Ecoin.hank@gmail.com"))
+            return rng.choice(
+                (
+                    PLACEHOLDER_EMAIL,
+                    PLACEHOLDER_EMAIL,
+                    "ecoin.hank@gmail.com",
+                    "ECOIN.HANK@GMAIL.COM",
+                    " Ecoin.hank@gmail.com",
+                )
+            )
         # malformed
         p, n = _ascii(ident.first), _ascii(ident.last)
-        return rng.choice((f"{p}@", f"{p}.{n}.gmail.com", f"{p} {n}@yahoo.fr", f"{p}@@gmail.com",
-                           f"{p}.{n}@gmail", f"{p}.gmail.com"))
+        return rng.choice(
+            (
+                f"{p}@",
+                f"{p}.{n}.gmail.com",
+                f"{p} {n}@yahoo.fr",
+                f"{p}@@gmail.com",
+                f"{p}.{n}@gmail",
+                f"{p}.gmail.com",
+            )
+        )
 
     def names(self, ident: _Identity, swap: bool = False) -> tuple[str | None, str | None]:
         rng = self.rng
@@ -625,33 +958,54 @@ class _Generator:
         rows = []
         for i, (nom, _abbr, duree, prix) in enumerate(_FORMATIONS, start=1):
             created = self.timestamp(_EPOCH, datetime(2018, 1, 1))
-            rows.append({
-                "id": i, "nom": nom, "description": rng.choice(_DESCRIPTIONS),
-                "prix": None if prix is None else self.fmt_money(prix), "duree": duree,
-                "created_at": self.fmt_ts(created),
-                "updated_at": None if rng.random() < 0.2 else self.fmt_ts(self.timestamp(created)),
-            })
+            rows.append(
+                {
+                    "id": i,
+                    "nom": nom,
+                    "description": rng.choice(_DESCRIPTIONS),
+                    "prix": None if prix is None else self.fmt_money(prix),
+                    "duree": duree,
+                    "created_at": self.fmt_ts(created),
+                    "updated_at": None if rng.random() < 0.2 else self.fmt_ts(self.timestamp(created)),
+                }
+            )
         return rows
 
     def sessions(self) -> list[dict[str, Any]]:
         rng = self.rng
         waiting_codes = {
-            1: ("Session-Attente-DW", 1), 2: ("session attente", None), 235: ("SESSION-ATTENTE", 4),
-            17: ("Session-Attente-COMPTA", 2), 64: ("Session Attente Anglais", 4),
-            118: ("session-attente-infographie", 5), 177: ("SESSION ATTENTE RESEAUX", 6),
+            1: ("Session-Attente-DW", 1),
+            2: ("session attente", None),
+            235: ("SESSION-ATTENTE", 4),
+            17: ("Session-Attente-COMPTA", 2),
+            64: ("Session Attente Anglais", 4),
+            118: ("session-attente-infographie", 5),
+            177: ("SESSION ATTENTE RESEAUX", 6),
             260: ("Session-Attente", None),
         }
-        placeholder_codes = ["DIVERS", "TEST", "A-DEFINIR", "ANCIEN-SYSTEME", "SANS FORMATION",
-                             "Groupe libre", "IMPORT-2018", "DW-2019-XX", "GROUPE-B", "Reliquat",
-                             "TEMP", "Session ?"]
+        placeholder_codes = [
+            "DIVERS",
+            "TEST",
+            "A-DEFINIR",
+            "ANCIEN-SYSTEME",
+            "SANS FORMATION",
+            "Groupe libre",
+            "IMPORT-2018",
+            "DW-2019-XX",
+            "GROUPE-B",
+            "Reliquat",
+            "TEMP",
+            "Session ?",
+        ]
         placeholder_formation: list[int | None] = [None, 0, 26, None, 0, 99, None, 0, 31, None, 0, 404]
         used_codes: set[str] = set()
         rows = []
         for sid in range(1, N_SESSIONS + 1):
             month_index = (sid - 1) * 120 // N_SESSIONS
             year, month = 2016 + month_index // 12, month_index % 12 + 1
-            created = datetime(year, month, 1) - timedelta(days=rng.randint(5, 40),
-                                                           seconds=rng.randrange(86400))
+            created = datetime(year, month, 1) - timedelta(
+                days=rng.randint(5, 40), seconds=rng.randrange(86400)
+            )
             start = date(year, month, rng.randint(1, 15))
             debut: date | None = start
             fin: date | None = start + timedelta(days=rng.choice((60, 90, 120, 180, 240, 365)))
@@ -681,13 +1035,17 @@ class _Generator:
                     fin = None
                 self.real_sessions.append(sid)
             self.session_formation[sid] = formation
-            rows.append({
-                "id": sid, "code": code, "formation_id": formation,
-                "date_debut": None if debut is None else self.fmt_date(debut),
-                "date_fin": None if fin is None else self.fmt_date(fin),
-                "created_at": self.fmt_ts(created),
-                "updated_at": None if rng.random() < 0.3 else self.fmt_ts(self.timestamp(created)),
-            })
+            rows.append(
+                {
+                    "id": sid,
+                    "code": code,
+                    "formation_id": formation,
+                    "date_debut": None if debut is None else self.fmt_date(debut),
+                    "date_fin": None if fin is None else self.fmt_date(fin),
+                    "created_at": self.fmt_ts(created),
+                    "updated_at": None if rng.random() < 0.3 else self.fmt_ts(self.timestamp(created)),
+                }
+            )
         return rows
 
     def stagiaire(self, i: int) -> dict[str, Any]:
@@ -730,8 +1088,10 @@ class _Generator:
         elif r < 0.13:
             adresse = ""
         elif r < 0.45:
-            adresse = (f"Cité {rng.choice((200, 500, 1000, 1200, 2004))} Logements "
-                       f"Bt {rng.randint(1, 60)} N° {rng.randint(1, 40)}, {commune}")
+            adresse = (
+                f"Cité {rng.choice((200, 500, 1000, 1200, 2004))} Logements "
+                f"Bt {rng.randint(1, 60)} N° {rng.randint(1, 40)}, {commune}"
+            )
         elif r < 0.75:
             adresse = f"{rng.randint(1, 120)} Rue {rng.choice(_STREETS)}, {commune}"
         elif r < 0.90:
@@ -751,10 +1111,18 @@ class _Generator:
         created = self.timestamp() if rng.random() >= 0.02 else None
         updated = None if created is None or rng.random() < 0.15 else self.timestamp(created)
         return {
-            "id": i, "nom": nom, "prenom": prenom, "telephone": self.phone(ident),
-            "email": self.email(ident), "date_naissance": dob, "lieu_naissance": lieu,
-            "adresse": adresse, "wilaya": wilaya, "statut": _STAGIAIRE_STATUT(rng),
-            "formation_id": self.formation_ref(session_id), "session_ecoin_id": session_id,
+            "id": i,
+            "nom": nom,
+            "prenom": prenom,
+            "telephone": self.phone(ident),
+            "email": self.email(ident),
+            "date_naissance": dob,
+            "lieu_naissance": lieu,
+            "adresse": adresse,
+            "wilaya": wilaya,
+            "statut": _STAGIAIRE_STATUT(rng),
+            "formation_id": self.formation_ref(session_id),
+            "session_ecoin_id": session_id,
             "remarque": remarque,
             "created_at": None if created is None else self.fmt_ts(created),
             "updated_at": None if updated is None else self.fmt_ts(updated),
@@ -796,13 +1164,20 @@ class _Generator:
         session_id = self.session_ref(_ARCHIVE_SESSION_REF)
         created = self.timestamp() if rng.random() >= 0.02 else None
         start = created or _EPOCH
-        archived = None if rng.random() < 0.05 else self.timestamp(
-            start, min(start + timedelta(days=1100), _NOW))
+        archived = (
+            None if rng.random() < 0.05 else self.timestamp(start, min(start + timedelta(days=1100), _NOW))
+        )
         updated = None if rng.random() < 0.2 else (archived or self.timestamp(start))
         return {
-            "id": a, "stagiaire_id": stagiaire_id, "nom": nom, "prenom": prenom,
-            "telephone": self.phone(ident), "email": self.email(ident), "date_naissance": dob,
-            "statut": _ARCHIVE_STATUT(rng), "formation_id": self.formation_ref(session_id),
+            "id": a,
+            "stagiaire_id": stagiaire_id,
+            "nom": nom,
+            "prenom": prenom,
+            "telephone": self.phone(ident),
+            "email": self.email(ident),
+            "date_naissance": dob,
+            "statut": _ARCHIVE_STATUT(rng),
+            "formation_id": self.formation_ref(session_id),
             "session_ecoin_id": session_id,
             "date_archivage": None if archived is None else self.fmt_ts(archived),
             "created_at": None if created is None else self.fmt_ts(created),
@@ -810,9 +1185,9 @@ class _Generator:
         }
 
 
-_STAGIAIRE_TWIN_PER_MILLE = 25   # 2.5% of stagiaires rows repeat an earlier stagiaire
-_ARCHIVE_TWIN_PER_MILLE = 10     # 1% of unlinked archives rows repeat an earlier archive
-_ARCHIVE_LINKED_SHARE = 0.13     # archives rows whose stagiaire_id points at a stagiaires row
+_STAGIAIRE_TWIN_PER_MILLE = 25  # 2.5% of stagiaires rows repeat an earlier stagiaire
+_ARCHIVE_TWIN_PER_MILLE = 10  # 1% of unlinked archives rows repeat an earlier archive
+_ARCHIVE_LINKED_SHARE = 0.13  # archives rows whose stagiaire_id points at a stagiaires row
 
 
 # --------------------------------------------------------------------------------------
@@ -847,11 +1222,14 @@ def _prepare_target(url: sa.URL) -> None:
     name = url.database
     if backend in ("mysql", "mariadb"):
         server = sa.create_engine(url.set(database=""), poolclass=sa.pool.NullPool)
-        ddl = (f"CREATE DATABASE IF NOT EXISTS `{name.replace('`', '``')}` "
-               "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        ddl = (
+            f"CREATE DATABASE IF NOT EXISTS `{name.replace('`', '``')}` "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
     else:
-        server = sa.create_engine(url.set(database="postgres"), poolclass=sa.pool.NullPool,
-                                  isolation_level="AUTOCOMMIT")
+        server = sa.create_engine(
+            url.set(database="postgres"), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT"
+        )
         ddl = 'CREATE DATABASE "{}"'.format(name.replace('"', '""'))
     try:
         with server.connect() as conn:
@@ -867,8 +1245,9 @@ def _batches(n: int, size: int) -> Iterator[range]:
         yield range(start, min(start + size, n + 1))
 
 
-def generate_legacy_database(url: str | sa.URL, rows: int, *, seed: int = 7,
-                             archive_share: float = 0.3, batch_size: int = 5000) -> dict[str, int]:
+def generate_legacy_database(
+    url: str | sa.URL, rows: int, *, seed: int = 7, archive_share: float = 0.3, batch_size: int = 5000
+) -> dict[str, int]:
     """Create (drop first if present) the four legacy tables at ``url`` and fill them.
 
     ``rows`` = total student rows (stagiaires + archives); ``archive_share`` of them go to
@@ -917,11 +1296,16 @@ def generate_legacy_database(url: str | sa.URL, rows: int, *, seed: int = 7,
                     for name in LEGACY_TABLES:
                         conn.exec_driver_sql(
                             f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                            f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)")
+                            f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"
+                        )
     finally:
         engine.dispose()
-    return {"formations": N_FORMATIONS, "session_ecoins": N_SESSIONS,
-            "stagiaires": n_stagiaires, "archives": n_archives}
+    return {
+        "formations": N_FORMATIONS,
+        "session_ecoins": N_SESSIONS,
+        "stagiaires": n_stagiaires,
+        "archives": n_archives,
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -961,8 +1345,9 @@ def _readonly_engine(url: sa.URL) -> Engine:
             if not resolved.exists():
                 raise FileNotFoundError(f"SQLite database not found: {resolved}")
             uri = f"{resolved.as_uri()}?mode=ro"
-        return sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True),
-                                poolclass=sa.pool.NullPool)
+        return sa.create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=sa.pool.NullPool
+        )
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
@@ -976,7 +1361,8 @@ def _fingerprint_conn(conn: Connection, tables: Sequence[str]) -> dict[str, str]
             continue
         digest = hashlib.sha256()
         result = conn.execution_options(stream_results=True, yield_per=2000).exec_driver_sql(
-            f"SELECT * FROM {quote(name)} ORDER BY {quote('id')}")
+            f"SELECT * FROM {quote(name)} ORDER BY {quote('id')}"
+        )
         digest.update(json.dumps(list(result.keys())).encode())
         for row in result:
             parts = [_encode_value(v) for v in row]
@@ -989,8 +1375,9 @@ def _fingerprint_conn(conn: Connection, tables: Sequence[str]) -> dict[str, str]
     return out
 
 
-def legacy_fingerprint(url_or_engine: str | sa.URL | Engine | Connection,
-                       tables: Sequence[str] = LEGACY_TABLES) -> dict[str, str]:
+def legacy_fingerprint(
+    url_or_engine: str | sa.URL | Engine | Connection, tables: Sequence[str] = LEGACY_TABLES
+) -> dict[str, str]:
     """sha256 per legacy table over all rows ordered by id (every column, stable repr).
 
     Only SELECTs (SQLite files are even opened with ``mode=ro``).  A missing table maps to
@@ -1046,18 +1433,29 @@ def _short_error(exc: BaseException) -> str:
 
 
 @click.command("make-demo-db")
-@click.option("--url", default="sqlite:///instance/legacy_demo.sqlite", show_default=True,
-              help="SQLAlchemy URL of the demo legacy database to (re)create.")
-@click.option("--rows", default=2000, show_default=True, type=click.IntRange(min=0),
-              help="Total student rows (stagiaires + archives).")
+@click.option(
+    "--url",
+    default="sqlite:///instance/legacy_demo.sqlite",
+    show_default=True,
+    help="SQLAlchemy URL of the demo legacy database to (re)create.",
+)
+@click.option(
+    "--rows",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Total student rows (stagiaires + archives).",
+)
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--archive-share", default=0.3, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(min=1))
-@click.option("--force", is_flag=True,
-              help="Allow replacing legacy tables that already hold rows on a server database.")
+@click.option(
+    "--force", is_flag=True, help="Allow replacing legacy tables that already hold rows on a server database."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
-def demo_command(url: str, rows: int, seed: int, archive_share: float, batch_size: int,
-                 force: bool, as_json: bool) -> None:
+def demo_command(
+    url: str, rows: int, seed: int, archive_share: float, batch_size: int, force: bool, as_json: bool
+) -> None:
     """Create a fake legacy ECOIN database (old platform schema, realistic messy data).
 
     Drops and recreates formations, session_ecoins, stagiaires and archives at --url.
@@ -1071,10 +1469,12 @@ def demo_command(url: str, rows: int, seed: int, archive_share: float, batch_siz
         if sa_url.get_backend_name() != "sqlite" and not force and _existing_rows(sa_url):
             raise click.ClickException(
                 "the target already holds legacy tables with rows; refusing to drop them "
-                "(pass --force if this really is a throw-away demo database)")
+                "(pass --force if this really is a throw-away demo database)"
+            )
         started = time.perf_counter()
-        counts = generate_legacy_database(sa_url, rows, seed=seed, archive_share=archive_share,
-                                          batch_size=batch_size)
+        counts = generate_legacy_database(
+            sa_url, rows, seed=seed, archive_share=archive_share, batch_size=batch_size
+        )
         elapsed = round(time.perf_counter() - started, 3)
     except click.ClickException:
         raise

@@ -90,7 +90,7 @@ def tally_plans(context: StepContext) -> Counter[tuple[str, str]]:
     references = RunReferences.load(session, run_id)
     outcomes: Counter[tuple[str, str]] = Counter()
     people_with_lead: set[int] = set()
-    whole_run = StepContext(session, run_id, 0, context.batch_size, None)
+    whole_run = StepContext(session, run_id, 0, context.settings, None)
     for batch in student_batches(whole_run, ROW_COLUMNS):
         existing, same_person = row_links(session, [row.id for row in batch])
         for row in batch:

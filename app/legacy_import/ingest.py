@@ -7,10 +7,13 @@ transaction, so the highest legacy id staged for a table is exactly where to go 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -18,12 +21,24 @@ from app.legacy_import import staging
 from app.legacy_import.bulk import insert_rows
 from app.legacy_import.models import (
     LegacyCourseMapping,
+    LegacyImportChunk,
     LegacyImportRun,
     LegacySessionMapping,
     LegacyStudentImport,
     LegacyTrainingImport,
 )
-from app.legacy_import.runs import RunError, add_counters, enter_step, get_run, mark_failed
+from app.legacy_import.runs import (
+    RUNS,
+    RunError,
+    add_counters,
+    enter_step,
+    finish_run,
+    get_run,
+    mark_failed,
+    release_lease,
+    take_lease,
+)
+from app.legacy_import.settings import IngestSettings
 from app.legacy_import.source import LegacyRecord, LegacySourceReader
 from app.legacy_import.vocab import IngestStep, RunStatus, SourceTable
 from app.models_base import utcnow
@@ -32,66 +47,209 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 RESUMABLE = {RunStatus.PENDING, RunStatus.INGESTING, RunStatus.FAILED}
+HELD_CHUNK_POLL_SECONDS = 2
+REFERENCE_STEPS = (IngestStep.FORMATIONS, IngestStep.SESSIONS)
+STUDENT_TABLES = (SourceTable.STAGIAIRES, SourceTable.ARCHIVES)
 
 STUDENTS = LegacyStudentImport.__table__
 TRAININGS = LegacyTrainingImport.__table__
 COURSE_MAPPINGS = LegacyCourseMapping.__table__
 SESSION_MAPPINGS = LegacySessionMapping.__table__
+CHUNKS = LegacyImportChunk.__table__
+
+
+class Claim(StrEnum):
+    STAGED = "staged"  # this worker staged the chunk (or what was left of it)
+    ALREADY_DONE = "already_done"
+    HELD = "held"  # another worker holds it and its lease has not expired
 
 
 def ingest(
     session: Session,
     run_id: int,
     reader: LegacySourceReader,
-    batch_size: int,
+    settings: IngestSettings,
     progress: Progress | None = None,
 ) -> LegacyImportRun:
-    """Stage the legacy tables into run `run_id`, continuing from its checkpoint."""
-    run = get_run(session, run_id)
-    if run.status not in RESUMABLE or run.current_step not in (None, *IngestStep):
-        raise RunError(f"run {run_id} is {run.status}; there is no ingestion to resume")
-    try:
-        reader.check_layout()
-        _count_rows(session, run, reader)
-        for step in IngestStep:
-            enter_step(session, run_id, RunStatus.INGESTING, step)
-            _stage_step(session, run_id, step, reader, batch_size, progress)
-        _finish(session, run_id)
-    except Exception as error:
-        mark_failed(session, run_id, error)
-        raise
+    """Stage the legacy tables into run `run_id` in this process, continuing from its checkpoint.
+
+    A chunk another worker holds is waited for: it is either finished by that worker or, once
+    the worker has been silent for the lease, taken over here."""
+    chunks = prepare(session, run_id, reader, settings)
+    while chunks:
+        chunks = [
+            c for c in chunks if stage_chunk(session, run_id, c, reader, settings, progress) is Claim.HELD
+        ]
+        if chunks:
+            time.sleep(min(HELD_CHUNK_POLL_SECONDS, settings.lease_seconds))
+    finish_if_complete(session, run_id)
     return get_run(session, run_id)
 
 
-def _count_rows(session: Session, run: LegacyImportRun, reader: LegacySourceReader) -> None:
+def prepare(session: Session, run_id: int, reader: LegacySourceReader, settings: IngestSettings) -> list[int]:
+    """Count the rows, stage formations and sessions, and plan the student chunks; returns the
+    chunks still to stage. Safe to repeat: what is staged or planned already is kept."""
+    run = get_run(session, run_id)
+    if run.status not in RESUMABLE or run.current_step not in (None, *IngestStep):
+        raise RunError(f"run {run_id} is {run.status}; there is no ingestion to resume")
+    take_lease(session, run_id, settings.lease_seconds)
+    steps = (*REFERENCE_STEPS, IngestStep.STUDENTS)
+    first = steps.index(IngestStep(run.current_step)) if run.current_step else 0
+    try:
+        reader.check_layout()
+        _count_rows(session, run_id, reader)
+        for position, step in enumerate(steps[first:], start=first):
+            if position > first or run.current_step is None:
+                enter_step(session, run_id, RunStatus.INGESTING, step)
+            if step in REFERENCE_STEPS:
+                _stage_range(session, run_id, step, reader, settings.batch_size, None, None)
+        _plan_chunks(session, run_id, reader, settings.chunk_size)
+        _set_status(session, run_id, RunStatus.INGESTING)
+    except Exception as error:
+        mark_failed(session, run_id, error)
+        raise
+    release_lease(session, run_id)
+    return open_chunks(session, run_id)
+
+
+def _count_rows(session: Session, run_id: int, reader: LegacySourceReader) -> None:
+    run = get_run(session, run_id)
     if run.started_at is None:
         run.started_at = utcnow()
-    run.rows_total = sum(reader.count(step) for step in IngestStep)
+    run.rows_total = sum(reader.count(step) for step in (*REFERENCE_STEPS, *STUDENT_TABLES))
     session.commit()
 
 
-def _stage_step(
+def _set_status(session: Session, run_id: int, status: RunStatus) -> None:
+    session.execute(update(RUNS).where(RUNS.c.id == run_id).values(status=status, failure_reason=None))
+    session.commit()
+
+
+def _plan_chunks(session: Session, run_id: int, reader: LegacySourceReader, chunk_size: int) -> None:
+    planned = session.execute(select(func.count()).where(CHUNKS.c.import_run_id == run_id)).scalar_one()
+    if planned:
+        return
+    rows = []
+    for table in STUDENT_TABLES:
+        bounds = reader.id_bounds(table)
+        if bounds is None:
+            continue
+        low, high = bounds
+        for after_id in range(low - 1, high, chunk_size):
+            rows.append(
+                {
+                    "import_run_id": run_id,
+                    "source_table": table.value,
+                    "after_id": after_id,
+                    "up_to_id": min(after_id + chunk_size, high),
+                    "status": "pending",
+                    "attempts": 0,
+                }
+            )
+    insert_rows(session, CHUNKS, rows)
+    session.commit()
+
+
+def open_chunks(session: Session, run_id: int) -> list[int]:
+    query = select(CHUNKS.c.id).where(CHUNKS.c.import_run_id == run_id, CHUNKS.c.status != "done")
+    return list(session.scalars(query.order_by(CHUNKS.c.id)))
+
+
+def stage_chunk(
+    session: Session,
+    run_id: int,
+    chunk_id: int,
+    reader: LegacySourceReader,
+    settings: IngestSettings,
+    progress: Progress | None = None,
+) -> Claim:
+    """Claim the chunk and stage its rows from its checkpoint; a failure fails the run."""
+    claim = _claim(session, chunk_id, settings.lease_seconds)
+    if claim is not Claim.STAGED:
+        return claim
+    chunk = session.execute(select(CHUNKS).where(CHUNKS.c.id == chunk_id)).one()
+    try:
+        _stage_range(
+            session, run_id, IngestStep(chunk.source_table), reader, settings.batch_size, chunk, progress
+        )
+        session.execute(
+            update(CHUNKS).where(CHUNKS.c.id == chunk_id).values(status="done", finished_at=utcnow())
+        )
+        session.commit()
+    except Exception as error:
+        mark_failed(session, run_id, error)
+        session.execute(
+            update(CHUNKS).where(CHUNKS.c.id == chunk_id).values(status="pending", claimed_at=None)
+        )
+        session.commit()
+        raise
+    return Claim.STAGED
+
+
+def _claim(session: Session, chunk_id: int, lease_seconds: int) -> Claim:
+    now = utcnow()
+    claimable = or_(
+        CHUNKS.c.status == "pending",
+        and_(CHUNKS.c.status == "running", CHUNKS.c.claimed_at < now - timedelta(seconds=lease_seconds)),
+    )
+    claimed = session.execute(
+        update(CHUNKS)
+        .where(CHUNKS.c.id == chunk_id, claimable)
+        .values(status="running", claimed_at=now, attempts=CHUNKS.c.attempts + 1)
+    ).rowcount
+    session.commit()
+    if claimed:
+        return Claim.STAGED
+    status = session.execute(select(CHUNKS.c.status).where(CHUNKS.c.id == chunk_id)).scalar_one()
+    return Claim.ALREADY_DONE if status == "done" else Claim.HELD
+
+
+def finish_if_complete(session: Session, run_id: int) -> bool:
+    """Mark the run ingested when its last chunk is done; true for the one caller that did it."""
+    unfinished = select(CHUNKS.c.id).where(CHUNKS.c.import_run_id == run_id, CHUNKS.c.status != "done")
+    finished = session.execute(
+        update(RUNS)
+        .where(
+            RUNS.c.id == run_id,
+            RUNS.c.status == RunStatus.INGESTING,
+            RUNS.c.current_step == IngestStep.STUDENTS,
+            ~unfinished.exists(),
+        )
+        .values(status=RunStatus.INGESTED)
+    ).rowcount
+    session.commit()
+    if finished:
+        finish_run(session, run_id, RunStatus.INGESTED)
+        log.info("run %s ingested", run_id)
+    return bool(finished)
+
+
+def _stage_range(
     session: Session,
     run_id: int,
     step: IngestStep,
     reader: LegacySourceReader,
     batch_size: int,
+    chunk: Any,
     progress: Progress | None,
 ) -> None:
+    """Stage the rows of `step` (within the chunk's id range, if any) after its checkpoint."""
     stage_batch = _batch_stager(session, run_id, step)
-    after_id = checkpoint(session, run_id, step)
-    for batch in reader.read_batches(step, after_id, batch_size):
+    up_to_id = chunk.up_to_id if chunk is not None else None
+    after_id = max(checkpoint(session, run_id, step, chunk), chunk.after_id if chunk is not None else 0)
+    for batch in reader.read_batches(step, after_id, batch_size, up_to_id):
         counters = stage_batch(batch)
         add_counters(session, run_id, rows_done=len(batch), **counters)
+        if chunk is not None:
+            session.execute(update(CHUNKS).where(CHUNKS.c.id == chunk.id).values(claimed_at=utcnow()))
         session.commit()
         if progress is not None:
             run = get_run(session, run_id)
             progress(run.rows_done, run.rows_total)
-    log.info("run %s: step %s staged", run_id, step)
 
 
-def checkpoint(session: Session, run_id: int, step: IngestStep) -> int:
-    """The highest legacy id of `step` already staged in the run (0 when none)."""
+def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = None) -> int:
+    """The highest legacy id of `step` (within the chunk) already staged in the run; 0 if none."""
     if step is IngestStep.FORMATIONS:
         column, where = COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.import_run_id == run_id
     elif step is IngestStep.SESSIONS:
@@ -99,6 +257,8 @@ def checkpoint(session: Session, run_id: int, step: IngestStep) -> int:
     else:
         column = STUDENTS.c.legacy_id
         where = (STUDENTS.c.import_run_id == run_id) & (STUDENTS.c.source_table == step.value)
+        if chunk is not None:
+            where = where & column.between(chunk.after_id + 1, chunk.up_to_id)
     return int(session.execute(select(func.max(column)).where(where)).scalar() or 0)
 
 
@@ -226,12 +386,3 @@ def _sessions(session: Session, run_id: int) -> dict[int, dict[str, Any]]:
         SESSION_MAPPINGS.c.ends_on,
     ).where(SESSION_MAPPINGS.c.import_run_id == run_id)
     return {row.legacy_session_id: row._asdict() for row in session.execute(query)}
-
-
-def _finish(session: Session, run_id: int) -> None:
-    run = get_run(session, run_id)
-    run.status = RunStatus.INGESTED
-    run.current_step = None
-    run.finished_at = utcnow()
-    session.commit()
-    log.info("run %s ingested: %s rows", run_id, run.rows_done)

@@ -55,6 +55,11 @@ class LegacyImportRun(db.Model):
     # The last staged-row id a row-by-row step (validate, classify) has finished, so that
     # resuming that step goes on after it; 0 at the start of each step.
     step_checkpoint: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Steps taken, with start and end times: [{"step": ..., "started_at": ..., "finished_at": ...}].
+    step_log: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # While a worker holds the run (a phase or the ingestion's planning), until when; it renews
+    # it as batches finish, so a run whose worker died can be taken over once it has expired.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
     formations_staged: Mapped[int] = mapped_column(Integer, default=0)
@@ -272,3 +277,25 @@ class LegacyDuplicateHint(db.Model):
     score: Mapped[int | None] = mapped_column(Integer)
     decision: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class LegacyImportChunk(db.Model):
+    """A range of legacy ids of `stagiaires` or `archives` that one worker stages at a time.
+
+    A worker claims a chunk with a compare-and-set on `status`/`claimed_at` and renews the claim
+    with each batch; a chunk whose claim is older than the lease can be claimed again."""
+
+    __tablename__ = "legacy_import_chunks"
+    __table_args__ = (UniqueConstraint("import_run_id", "source_table", "after_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(
+        ForeignKey("legacy_import_runs.id", ondelete="CASCADE"), index=True
+    )
+    source_table: Mapped[str] = mapped_column(String(20))
+    after_id: Mapped[int] = mapped_column(BigInteger)
+    up_to_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,16 +17,24 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.legacy_import.models import LegacyImportRun, LegacyStudentImport, LegacyTrainingImport
-from app.legacy_import.runs import RunError, get_run, mark_failed
+from app.legacy_import.runs import (
+    RUNS,
+    RunError,
+    enter_step,
+    finish_run,
+    get_run,
+    mark_failed,
+    renew_lease,
+    take_lease,
+)
+from app.legacy_import.settings import IngestSettings
 from app.legacy_import.vocab import RunStatus
-from app.models_base import utcnow
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 STUDENTS = LegacyStudentImport.__table__
 TRAININGS = LegacyTrainingImport.__table__
-RUNS = LegacyImportRun.__table__
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,12 @@ class StepContext:
     session: Session
     run_id: int
     checkpoint: int
-    batch_size: int
+    settings: IngestSettings
     progress: Progress | None
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
 
 
 Step = Callable[[StepContext], None]
@@ -59,19 +71,22 @@ class Phase:
 
 
 def run_phase(
-    session: Session, run_id: int, phase: Phase, batch_size: int, progress: Progress | None = None
+    session: Session, run_id: int, phase: Phase, settings: IngestSettings, progress: Progress | None = None
 ) -> LegacyImportRun:
+    """Run the phase's steps, from the step it stopped in when it is resumed. The worker holds
+    the run's lease throughout, renewed with each batch."""
     run = get_run(session, run_id)
     first = _first_step(run, phase)
     resuming = phase.owns(run)
+    take_lease(session, run_id, settings.lease_seconds)
     try:
         for name, step in phase.steps[first:]:
             if not resuming:
-                _enter(session, run_id, phase.working, name)
+                enter_step(session, run_id, phase.working, name, rows_total=_staged_rows(session, run_id))
             resuming = False
             run = get_run(session, run_id)
-            step(StepContext(session, run_id, run.step_checkpoint or 0, batch_size, progress))
-        _finish(session, run_id, phase.done)
+            step(StepContext(session, run_id, run.step_checkpoint or 0, settings, progress))
+        finish_run(session, run_id, phase.done)
     except Exception as error:
         mark_failed(session, run_id, error)
         raise
@@ -88,31 +103,9 @@ def _first_step(run: LegacyImportRun, phase: Phase) -> int:
     raise RunError(f"run {run.id} is {run.status}; {phase.name} needs a run that is {allowed}")
 
 
-def _enter(session: Session, run_id: int, status: RunStatus, step: str) -> None:
-    total = session.execute(
-        select(func.count()).select_from(STUDENTS).where(STUDENTS.c.import_run_id == run_id)
-    ).scalar_one()
-    session.execute(
-        update(RUNS)
-        .where(RUNS.c.id == run_id)
-        .values(
-            status=status,
-            current_step=step,
-            step_started_at=utcnow(),
-            failure_reason=None,
-            step_checkpoint=0,
-            rows_done=0,
-            rows_total=total,
-        )
-    )
-    session.commit()
-
-
-def _finish(session: Session, run_id: int, status: RunStatus) -> None:
-    session.execute(
-        update(RUNS).where(RUNS.c.id == run_id).values(status=status, current_step=None, finished_at=utcnow())
-    )
-    session.commit()
+def _staged_rows(session: Session, run_id: int) -> int:
+    query = select(func.count()).select_from(STUDENTS).where(STUDENTS.c.import_run_id == run_id)
+    return int(session.execute(query).scalar_one())
 
 
 def student_batches(context: StepContext, columns: Sequence[Any]) -> Iterator[list[Any]]:
@@ -140,6 +133,7 @@ def finish_batch(context: StepContext, last_id: int, count: int) -> None:
         .where(RUNS.c.id == context.run_id)
         .values(step_checkpoint=last_id, rows_done=RUNS.c.rows_done + count)
     )
+    renew_lease(context.session, context.run_id, context.settings.lease_seconds)
     context.session.commit()
     if context.progress is not None:
         run = get_run(context.session, context.run_id)

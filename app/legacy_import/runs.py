@@ -1,11 +1,12 @@
-"""Run bookkeeping shared by every step: lookup, status changes, atomic counters."""
+"""Run bookkeeping shared by every step: lookup, steps and their times, leases, counters."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -15,11 +16,17 @@ from app.models_base import utcnow
 
 log = logging.getLogger(__name__)
 
+RUNS = LegacyImportRun.__table__
+
 
 class RunError(Exception):
     """A run cannot do what was asked; the message is one line for the operator."""
 
     safe_message = True
+
+
+class RunBusy(RunError):
+    """Another worker holds the run (its lease has not expired)."""
 
 
 def get_run(session: Session, run_id: int) -> LegacyImportRun:
@@ -38,6 +45,7 @@ def create_run(
         label=label,
         initiated_by_id=initiated_by_id,
         status=RunStatus.PENDING,
+        step_log=[],
         **{name: 0 for name in RUN_COUNTERS},
     )
     session.add(run)
@@ -46,21 +54,65 @@ def create_run(
     return run
 
 
-def enter_step(session: Session, run_id: int, status: RunStatus, step: str) -> None:
+def enter_step(
+    session: Session, run_id: int, status: RunStatus, step: str, rows_total: int | None = None
+) -> None:
+    """Start `step`: record its start time (closing the previous step), and, for a step that
+    counts rows of its own, reset the progress to 0 of `rows_total`."""
+    run = get_run(session, run_id)
+    now = utcnow()
+    run.step_log = [*_closed(run.step_log, now), {"step": step, "started_at": now.isoformat()}]
+    run.status, run.current_step, run.step_started_at, run.failure_reason = status, step, now, None
+    if rows_total is not None:
+        run.rows_done, run.rows_total, run.step_checkpoint = 0, rows_total, 0
+    session.commit()
+
+
+def finish_run(session: Session, run_id: int, status: RunStatus) -> None:
+    run = get_run(session, run_id)
+    now = utcnow()
+    run.step_log = _closed(run.step_log, now)
+    run.status, run.current_step, run.finished_at, run.lease_expires_at = status, None, now, None
+    session.commit()
+
+
+def _closed(step_log: list[dict[str, Any]] | None, now: Any) -> list[dict[str, Any]]:
+    entries = [dict(entry) for entry in step_log or []]
+    if entries and "finished_at" not in entries[-1]:
+        entries[-1]["finished_at"] = now.isoformat()
+    return entries
+
+
+def take_lease(session: Session, run_id: int, seconds: int) -> None:
+    """Hold the run for `seconds`, unless another worker holds it; committed."""
+    now = utcnow()
+    claimed = session.execute(
+        update(RUNS)
+        .where(RUNS.c.id == run_id, or_(RUNS.c.lease_expires_at.is_(None), RUNS.c.lease_expires_at < now))
+        .values(lease_expires_at=now + timedelta(seconds=seconds))
+    ).rowcount
+    session.commit()
+    if not claimed:
+        raise RunBusy(f"run {run_id} is being worked on by another worker; try again later")
+
+
+def renew_lease(session: Session, run_id: int, seconds: int) -> None:
+    """Push the lease on, in the caller's transaction (with the batch it just did)."""
     session.execute(
-        update(LegacyImportRun)
-        .where(LegacyImportRun.id == run_id)
-        .values(status=status, current_step=step, step_started_at=utcnow(), failure_reason=None)
+        update(RUNS).where(RUNS.c.id == run_id).values(lease_expires_at=utcnow() + timedelta(seconds=seconds))
     )
+
+
+def release_lease(session: Session, run_id: int) -> None:
+    session.execute(update(RUNS).where(RUNS.c.id == run_id).values(lease_expires_at=None))
     session.commit()
 
 
 def add_counters(session: Session, run_id: int, **increments: int) -> None:
     """Add to the run's counters in the caller's transaction; safe with concurrent writers."""
-    table = LegacyImportRun.__table__
-    values: dict[str, Any] = {name: table.c[name] + amount for name, amount in increments.items() if amount}
+    values: dict[str, Any] = {name: RUNS.c[name] + amount for name, amount in increments.items() if amount}
     if values:
-        session.execute(update(table).where(table.c.id == run_id).values(values))
+        session.execute(update(RUNS).where(RUNS.c.id == run_id).values(values))
 
 
 def mark_failed(session: Session, run_id: int, error: BaseException) -> str:
@@ -70,6 +122,7 @@ def mark_failed(session: Session, run_id: int, error: BaseException) -> str:
     reason = f"{run.current_step or 'start'}: {describe_error(error)}"
     run.status = RunStatus.FAILED
     run.failure_reason = reason
+    run.lease_expires_at = None
     session.commit()
     log.warning("import run %s failed (%s)", run_id, reason)
     return reason

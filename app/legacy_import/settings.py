@@ -1,4 +1,5 @@
 """Tunable settings of the rules, read from the app config."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -29,4 +30,19 @@ class RuleSettings:
             similar_names_per_row=positive_int(
                 "LEGACY_SIMILAR_NAMES_PER_ROW", config.get("LEGACY_SIMILAR_NAMES_PER_ROW"), 3
             ),
+        )
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    batch_size: int = 2000  # rows per batch and transaction
+    chunk_size: int = 20_000  # legacy ids per chunk, the unit one worker stages at a time
+    lease_seconds: int = 30  # a worker silent this long (no batch done) has lost its chunk or run
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> IngestSettings:
+        return cls(
+            batch_size=positive_int("LEGACY_BATCH_SIZE", config.get("LEGACY_BATCH_SIZE"), 2000),
+            chunk_size=positive_int("LEGACY_CHUNK_SIZE", config.get("LEGACY_CHUNK_SIZE"), 20_000),
+            lease_seconds=positive_int("LEGACY_LEASE_SECONDS", config.get("LEGACY_LEASE_SECONDS"), 30),
         )

@@ -72,9 +72,11 @@ class SourceTable(StrEnum):
 
 
 class IngestStep(StrEnum):
-    """The steps of an ingestion, in order; the run's `current_step` names one."""
+    """What an ingestion stages: formations, then sessions, then students (the chunks of
+    `stagiaires` and `archives`). The run's `current_step` names one of the first three."""
 
     FORMATIONS = "formations"
     SESSIONS = "session_ecoins"
+    STUDENTS = "students"
     STAGIAIRES = "stagiaires"
     ARCHIVES = "archives"

@@ -46,6 +46,7 @@ def test_a_killed_import_resumes_with_each_row_staged_once(big_legacy_url: str) 
             "DATABASE_URL": app_url,
             "LEGACY_DATABASE_URL": big_legacy_url,
             "LEGACY_BATCH_SIZE": "500",
+            "LEGACY_LEASE_SECONDS": "3",
         }
         assert flask(env, "db", "upgrade").returncode == 0
         before = legacy_fingerprint(big_legacy_url)

@@ -2,6 +2,7 @@
 
 Runs on SQLite (tmp_path) and on the local MariaDB (a throw-away database per module).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,14 +40,46 @@ ROWS = 3000  # -> 2100 stagiaires + 900 archives
 EXPECTED_COLUMNS = {
     "formations": ["id", "nom", "description", "prix", "duree", "created_at", "updated_at"],
     "session_ecoins": ["id", "code", "formation_id", "date_debut", "date_fin", "created_at", "updated_at"],
-    "stagiaires": ["id", "nom", "prenom", "telephone", "email", "date_naissance", "lieu_naissance",
-                   "adresse", "wilaya", "statut", "formation_id", "session_ecoin_id", "remarque",
-                   "created_at", "updated_at"],
-    "archives": ["id", "stagiaire_id", "nom", "prenom", "telephone", "email", "date_naissance", "statut",
-                 "formation_id", "session_ecoin_id", "date_archivage", "created_at", "updated_at"],
+    "stagiaires": [
+        "id",
+        "nom",
+        "prenom",
+        "telephone",
+        "email",
+        "date_naissance",
+        "lieu_naissance",
+        "adresse",
+        "wilaya",
+        "statut",
+        "formation_id",
+        "session_ecoin_id",
+        "remarque",
+        "created_at",
+        "updated_at",
+    ],
+    "archives": [
+        "id",
+        "stagiaire_id",
+        "nom",
+        "prenom",
+        "telephone",
+        "email",
+        "date_naissance",
+        "statut",
+        "formation_id",
+        "session_ecoin_id",
+        "date_archivage",
+        "created_at",
+        "updated_at",
+    ],
 }
-NOT_NULL = {("formations", "id"), ("formations", "nom"), ("session_ecoins", "id"), ("stagiaires", "id"),
-            ("archives", "id")}
+NOT_NULL = {
+    ("formations", "id"),
+    ("formations", "nom"),
+    ("session_ecoins", "id"),
+    ("stagiaires", "id"),
+    ("archives", "id"),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,13 +161,20 @@ def test_mariadb_column_types_are_the_legacy_ones(mariadb_legacy: tuple[str, dic
     url, _ = mariadb_legacy
     types = {
         (t, c): (ty.lower(), cs)
-        for t, c, ty, cs in _fetch(url, "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME "
-                                        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()")
+        for t, c, ty, cs in _fetch(
+            url,
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME "
+            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()",
+        )
     }
     for table in LEGACY_TABLES:
         assert types[(table, "id")][0].startswith("bigint") and "unsigned" in types[(table, "id")][0]
-    for ref in (("stagiaires", "formation_id"), ("archives", "session_ecoin_id"),
-                ("archives", "stagiaire_id"), ("session_ecoins", "formation_id")):
+    for ref in (
+        ("stagiaires", "formation_id"),
+        ("archives", "session_ecoin_id"),
+        ("archives", "stagiaire_id"),
+        ("session_ecoins", "formation_id"),
+    ):
         assert "unsigned" in types[ref][0]
     assert types[("stagiaires", "date_naissance")][0] == "date"
     assert types[("archives", "date_naissance")] == ("varchar(191)", "utf8mb4")
@@ -149,8 +189,9 @@ def test_mariadb_column_types_are_the_legacy_ones(mariadb_legacy: tuple[str, dic
 # ---------------------------------------------------------------------------------------------
 
 
-def test_same_seed_same_data_independent_of_batch_size(tmp_path: Path,
-                                                        sqlite_legacy: tuple[str, Any]) -> None:
+def test_same_seed_same_data_independent_of_batch_size(
+    tmp_path: Path, sqlite_legacy: tuple[str, Any]
+) -> None:
     url, _ = sqlite_legacy
     again = f"sqlite:///{tmp_path / 'again.sqlite'}"
     generate_legacy_database(again, ROWS, seed=7, batch_size=137)
@@ -161,8 +202,9 @@ def test_same_seed_same_data_independent_of_batch_size(tmp_path: Path,
     assert legacy_fingerprint(other)["stagiaires"] != legacy_fingerprint(url)["stagiaires"]
 
 
-def test_fingerprint_is_stable_read_only_and_sensitive(tmp_path: Path,
-                                                       sqlite_legacy: tuple[str, Any]) -> None:
+def test_fingerprint_is_stable_read_only_and_sensitive(
+    tmp_path: Path, sqlite_legacy: tuple[str, Any]
+) -> None:
     url, _ = sqlite_legacy
     path = Path(sa.make_url(url).database or "")
     raw_before = path.read_bytes()
@@ -179,7 +221,8 @@ def test_fingerprint_is_stable_read_only_and_sensitive(tmp_path: Path,
     changed = legacy_fingerprint(f"sqlite:///{copy}")
     assert changed["archives"] != first["archives"]
     assert {k: v for k, v in changed.items() if k != "archives"} == {
-        k: v for k, v in first.items() if k != "archives"}
+        k: v for k, v in first.items() if k != "archives"
+    }
 
     with pytest.raises(FileNotFoundError):
         legacy_fingerprint(f"sqlite:///{tmp_path / 'absent.sqlite'}")
@@ -187,8 +230,9 @@ def test_fingerprint_is_stable_read_only_and_sensitive(tmp_path: Path,
 
 
 @pytest.mark.integration
-def test_mariadb_is_deterministic_and_regenerates_in_place(mariadb_legacy: tuple[str, Any],
-                                                           sqlite_legacy: tuple[str, Any]) -> None:
+def test_mariadb_is_deterministic_and_regenerates_in_place(
+    mariadb_legacy: tuple[str, Any], sqlite_legacy: tuple[str, Any]
+) -> None:
     url, counts = mariadb_legacy
     first = legacy_fingerprint(url)
     assert first == legacy_fingerprint(url)
@@ -200,8 +244,9 @@ def test_mariadb_is_deterministic_and_regenerates_in_place(mariadb_legacy: tuple
     assert generate_legacy_database(url, ROWS, seed=7) == counts  # drops and recreates
     assert legacy_fingerprint(url) == first
     # the same seed gives the same rows on every backend
-    sql = ("SELECT id, nom, prenom, telephone, email, statut, formation_id, session_ecoin_id "
-           "FROM {} ORDER BY id")
+    sql = (
+        "SELECT id, nom, prenom, telephone, email, statut, formation_id, session_ecoin_id FROM {} ORDER BY id"
+    )
     for table in ("stagiaires", "archives"):
         assert _fetch(url, sql.format(table)) == _fetch(sqlite_legacy[0], sql.format(table))
 
@@ -242,9 +287,28 @@ PHONE_LITERALS = ["0", "00", "/", "NULL", "", None]
 VALID_PHONE_KINDS = {k for k in PHONE_KINDS if k not in ("short garbage",)}
 
 EMAIL_LITERALS = ["/", "NULL", "null", "", None, "-", "néant"]
-STAGIAIRE_STATUTS = ["Formée", "formée", "FORMEE", "Formé", "FormÃ©e", "Archivé", "archivé", "Archivè",
-                     "ArchivÃ©", "Informer", "informer", "Reporter", "Ne répond pas", "ne repond pas",
-                     "Confirmer", "nouveau", "", None, "Annulé", "xxx"]
+STAGIAIRE_STATUTS = [
+    "Formée",
+    "formée",
+    "FORMEE",
+    "Formé",
+    "FormÃ©e",
+    "Archivé",
+    "archivé",
+    "Archivè",
+    "ArchivÃ©",
+    "Informer",
+    "informer",
+    "Reporter",
+    "Ne répond pas",
+    "ne repond pas",
+    "Confirmer",
+    "nouveau",
+    "",
+    None,
+    "Annulé",
+    "xxx",
+]
 
 
 Rows = list[dict[str, Any]]
@@ -333,8 +397,9 @@ def test_every_status_date_and_name_mess_is_present(backend: str, request: pytes
     statuts = Counter(r["statut"] for r in stag)
     for value in STAGIAIRE_STATUTS:
         assert statuts[value] >= 3, value
-    archived_or_trained = [r for r in arch if r["statut"] and r["statut"].strip().lower().startswith(
-        ("archiv", "form"))]
+    archived_or_trained = [
+        r for r in arch if r["statut"] and r["statut"].strip().lower().startswith(("archiv", "form"))
+    ]
     assert len(archived_or_trained) > len(arch) * 0.8
 
     # stagiaires.date_naissance: a DATE with NULLs and (MySQL-like backends) zero dates
@@ -476,7 +541,11 @@ def test_cli_prints_counts_only(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert {k: payload[k] for k in LEGACY_TABLES} == {
-        "formations": 25, "session_ecoins": 300, "stagiaires": 140, "archives": 60}
+        "formations": 25,
+        "session_ecoins": 300,
+        "stagiaires": 140,
+        "archives": 60,
+    }
     assert _counts(url)["stagiaires"] == 140
 
     bad = CliRunner().invoke(demo_command, ["--url", "nonsense://", "--rows", "1"])

@@ -24,6 +24,7 @@ from app.legacy_import.models import (
     LegacyTrainingImport,
 )
 from app.legacy_import.runs import create_run
+from app.legacy_import.settings import IngestSettings
 from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord, json_ready
 from tests.conftest import make_app, truncate_app_tables
 
@@ -133,10 +134,15 @@ def test_interrupted_run_resumes_without_doubling(app: Flask, legacy_mariadb_url
         run_id = create_run(db.session, "legacy").id
         reader = DatabaseLegacySourceReader(legacy_mariadb_url)
         with pytest.raises(ConnectionResetError):
-            ingest.ingest(db.session, run_id, FailingReader(reader, batches_before_failure=12), batch_size=50)
+            ingest.ingest(
+                db.session,
+                run_id,
+                FailingReader(reader, batches_before_failure=12),
+                IngestSettings(batch_size=50),
+            )
         run = db.session.get(LegacyImportRun, run_id)
         assert run.status == "failed"
-        assert run.failure_reason == "stagiaires: ConnectionResetError"
+        assert run.failure_reason == "students: ConnectionResetError"
         staged_before = run.stagiaires_staged
         assert staged_before > 0
 

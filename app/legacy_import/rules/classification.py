@@ -1,4 +1,5 @@
 """Classification of a staged row from its legacy status, and the import action it implies."""
+
 from __future__ import annotations
 
 from typing import NamedTuple

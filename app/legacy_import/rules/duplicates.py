@@ -3,6 +3,7 @@
 No all-pairs loop: exact matches go through hashing (dicts of groups), similar names through
 blocking on token prefixes, then rapidfuzz inside each block only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -86,8 +87,13 @@ def existing_contact_hints(
             if not value or value in placeholders:
                 continue
             for target_type, target_id in index.get(value, ()):
-                yield Hint(person.row_id, target_type, target_id, DuplicateConfidence.HIGH,
-                           f"same_{kind}_as_{target_type}")
+                yield Hint(
+                    person.row_id,
+                    target_type,
+                    target_id,
+                    DuplicateConfidence.HIGH,
+                    f"same_{kind}_as_{target_type}",
+                )
 
 
 def in_run_group_hints(

@@ -1,4 +1,5 @@
 """What a commit would do with one staged row. The dry run tallies these; the commit acts on them."""
+
 from __future__ import annotations
 
 from typing import NamedTuple

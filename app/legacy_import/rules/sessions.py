@@ -1,4 +1,5 @@
 """Session rules: which legacy sessions are real, and which only hold students waiting."""
+
 from __future__ import annotations
 
 import re

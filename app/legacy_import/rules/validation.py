@@ -1,4 +1,5 @@
 """Validation state of a staged row: separate from its classification, never dropping it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ from dotenv import load_dotenv
 from flask import Flask
 from sqlalchemy import event
 
+from app.celery_app import celery_init_app
 from app.config import INSTANCE_DIR, ROOT, config_from_env
 from app.extensions import db, migrate
 
@@ -24,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_models()
     register_commands(app)
+    celery_init_app(app)
     return app
 
 
@@ -59,6 +61,7 @@ def register_models() -> None:
     from app.catalog import models as _catalog  # noqa: F401
     from app.crm import models as _crm  # noqa: F401
     from app.legacy_import import models as _legacy_import  # noqa: F401
+    from app.legacy_import import tasks as _tasks  # noqa: F401
 
 
 def register_commands(app: Flask) -> None:

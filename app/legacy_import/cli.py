@@ -19,17 +19,13 @@ from tqdm import tqdm
 from app.config import ConfigError
 from app.extensions import db
 from app.legacy_import import export as export_service
-from app.legacy_import import ingest as ingest_service
-from app.legacy_import.classify import classification_phase
+from app.legacy_import import tasks
 from app.legacy_import.connections import open_reader
 from app.legacy_import.demo import demo_command
-from app.legacy_import.dry_run import dry_run_phase
 from app.legacy_import.models import LegacyImportRun
-from app.legacy_import.phases import Phase, run_phase
+from app.legacy_import.pipeline import run_ingestion, run_named_phase, stopped_phase
 from app.legacy_import.runs import RunError, create_run, describe_error, get_run
-from app.legacy_import.settings import IngestSettings, RuleSettings
 from app.legacy_import.source import LegacySourceError
-from app.legacy_import.validate import validation_phase
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +47,7 @@ def one_line_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, RunError, LegacySourceError, CommandFailed) as error:
+        except (ConfigError, RunError, LegacySourceError, CommandFailed, tasks.TaskFailed) as error:
             _fail(str(error))
         except SQLAlchemyError as error:
             _fail(f"app database error: {describe_error(error)} (is it migrated? run 'flask db upgrade')")
@@ -143,6 +139,9 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 
 Work = Callable[[Callable[[int, int], None] | None], LegacyImportRun]
+async_option = click.option(
+    "--async", "enqueue", is_flag=True, help="Hand the work to a Celery worker and print the run id."
+)
 
 
 def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
@@ -164,90 +163,83 @@ def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
     return run_summary(run)
 
 
-def _ingest(run_id: int, as_json: bool) -> dict[str, Any]:
-    run = get_run(db.session, run_id)
-    reader = open_reader(current_app.config, run.connection_name)
-    settings = IngestSettings.from_config(current_app.config)
-    try:
-        return _execute(
-            run_id,
-            as_json,
-            lambda progress: ingest_service.ingest(db.session, run_id, reader, settings, progress),
-        )
-    finally:
-        reader.close()
-
-
-def phases() -> dict[str, Phase]:
-    settings = RuleSettings.from_config(current_app.config)
-    return {
-        "validate": validation_phase(settings),
-        "classify": classification_phase(),
-        "dry-run": dry_run_phase(),
-    }
-
-
-def _run_phase(run_id: int, phase: Phase, as_json: bool) -> dict[str, Any]:
-    settings = IngestSettings.from_config(current_app.config)
-    get_run(db.session, run_id)
+def _start(run_id: int, phase: str | None, enqueue: bool, as_json: bool) -> dict[str, Any]:
+    """Run the ingestion (`phase` None) or a phase here, or enqueue it for a worker. The run row
+    is committed before anything is enqueued."""
+    if enqueue:
+        db.session.commit()
+        if phase is None:
+            tasks.ingest_run.delay(run_id)
+        else:
+            tasks.run_phase.delay(run_id, phase)
+        return {**run_summary(get_run(db.session, run_id)), "enqueued": True}
+    config = current_app.config
+    if phase is None:
+        return _execute(run_id, as_json, lambda progress: run_ingestion(db.session, config, run_id, progress))
     return _execute(
-        run_id, as_json, lambda progress: run_phase(db.session, run_id, phase, settings, progress)
+        run_id, as_json, lambda progress: run_named_phase(db.session, config, run_id, phase, progress)
     )
+
+
+def _describe_started(summary: dict[str, Any]) -> str:
+    if summary.get("enqueued"):
+        return (
+            f"Run {summary['run_id']} enqueued; follow it with: flask legacy status --run={summary['run_id']}"
+        )
+    return describe_run(summary)
 
 
 @legacy_cli.command("import")
 @click.option("--connection", "connection_name", default="legacy", show_default=True)
 @click.option("--label", default=None, help="A label to recognise the run by.")
+@async_option
 @json_option
 @one_line_errors
-def import_command(connection_name: str, label: str | None, as_json: bool) -> None:
+def import_command(connection_name: str, label: str | None, enqueue: bool, as_json: bool) -> None:
     """Create a run and stage every legacy row into it."""
     open_reader(current_app.config, connection_name).close()  # a bad name fails before any run
     run = create_run(db.session, connection_name, label)
-    emit(_ingest(run.id, as_json), as_json, describe_run)
+    emit(_start(run.id, None, enqueue, as_json), as_json, _describe_started)
 
 
-@legacy_cli.command("validate")
-@run_option
-@json_option
-@one_line_errors
-def validate_command(run_id: int, as_json: bool) -> None:
-    """Type the sessions, hint at duplicates, and give every row its validation state."""
-    emit(_run_phase(run_id, phases()["validate"], as_json), as_json, describe_run)
+def phase_command(name: str, help_text: str) -> None:
+    @legacy_cli.command(name, help=help_text)
+    @run_option
+    @async_option
+    @json_option
+    @one_line_errors
+    def command(run_id: int, enqueue: bool, as_json: bool) -> None:
+        get_run(db.session, run_id)
+        emit(_start(run_id, name, enqueue, as_json), as_json, _describe_started)
 
 
-@legacy_cli.command("classify")
-@run_option
-@json_option
-@one_line_errors
-def classify_command(run_id: int, as_json: bool) -> None:
-    """Classify every row from its legacy status and give it its import action."""
-    emit(_run_phase(run_id, phases()["classify"], as_json), as_json, describe_run)
+phase_command("validate", "Type the sessions, hint at duplicates, and give every row its validation state.")
+phase_command("classify", "Classify every row from its legacy status and give it its import action.")
 
 
 @legacy_cli.command("dry-run")
 @run_option
+@async_option
 @json_option
 @one_line_errors
-def dry_run_command(run_id: int, as_json: bool) -> None:
+def dry_run_command(run_id: int, enqueue: bool, as_json: bool) -> None:
     """Report what a commit would do, writing nothing outside staging; stored on the run."""
-    summary = _run_phase(run_id, phases()["dry-run"], as_json)
-    report = get_run(db.session, summary["run_id"]).dry_run_report or {}
-    emit(report, as_json, describe_report)
+    summary = _start(run_id, "dry-run", enqueue, as_json)
+    if enqueue:
+        emit(summary, as_json, _describe_started)
+        return
+    emit(get_run(db.session, run_id).dry_run_report or {}, as_json, describe_report)
 
 
 @legacy_cli.command("resume")
 @run_option
+@async_option
 @json_option
 @one_line_errors
-def resume_command(run_id: int, as_json: bool) -> None:
+def resume_command(run_id: int, enqueue: bool, as_json: bool) -> None:
     """Continue a failed or interrupted run from its last checkpoint, in whatever step it was."""
-    run = get_run(db.session, run_id)
-    stopped_in = next((phase for phase in phases().values() if phase.owns(run)), None)
-    if stopped_in is not None:
-        emit(_run_phase(run_id, stopped_in, as_json), as_json, describe_run)
-    else:
-        emit(_ingest(run_id, as_json), as_json, describe_run)
+    phase = stopped_phase(current_app.config, get_run(db.session, run_id))
+    emit(_start(run_id, phase, enqueue, as_json), as_json, _describe_started)
 
 
 @legacy_cli.command("status")

@@ -12,11 +12,17 @@ from sqlalchemy import event
 from app.celery_app import celery_init_app
 from app.config import INSTANCE_DIR, ROOT, config_from_env
 from app.extensions import db, migrate
+from app.security import init_security
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     load_dotenv(ROOT / ".env", override=False)
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder=str(ROOT / "templates"))
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
     app.config.from_mapping(config_from_env())
     app.config.update(overrides or {})
     if not app.config["SECRET_KEY"]:
@@ -25,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_models()
     register_commands(app)
+    register_web(app)
     celery_init_app(app)
     return app
 
@@ -65,9 +72,29 @@ def register_models() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.accounts.cli import users_cli
     from app.legacy_import.cli import legacy_cli
 
     app.cli.add_command(legacy_cli)
+    app.cli.add_command(users_cli)
+
+
+NAV_LINKS = (
+    ("legacy_web.runs", "Imports", "legacy_imports.view"),
+)
+
+
+def register_web(app: Flask) -> None:
+    from flask import redirect, url_for
+
+    from app.accounts.routes import bp as accounts_bp
+    from app.legacy_import.web import bp as legacy_bp
+
+    init_security(app)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(legacy_bp)
+    app.add_url_rule("/", "home", lambda: redirect(url_for("legacy_web.runs")))
+    app.context_processor(lambda: {"nav_links": NAV_LINKS})
 
 
 __all__ = ["create_app"]

@@ -77,5 +77,8 @@ def config_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "LEGACY_COLUMN_MAP": env.get("LEGACY_COLUMN_MAP", ""),
         "LEGACY_BATCH_SIZE": env.get("LEGACY_BATCH_SIZE", ""),
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL") or None,
+        # Cookies only over HTTPS, unless explicitly turned off (the loopback demo, over HTTP).
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "1").strip().lower()
+        not in ("0", "false", "no"),
         **{key: env.get(key, "") for key in RULE_SETTINGS},
     }

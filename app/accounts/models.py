@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -53,5 +53,39 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
 
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
     role: Mapped[Role | None] = relationship()
     extra_permissions: Mapped[list[Permission]] = relationship(secondary=user_permissions)
+
+    # Flask-Login
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def permissions(self) -> set[str]:
+        granted = {p.code for p in self.extra_permissions}
+        if self.role is not None:
+            granted |= {p.code for p in self.role.permissions}
+        return granted
+
+    def can(self, permission: str) -> bool:
+        return self.is_active and self.password_hash is not None and permission in self.permissions()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per e-mail or client address, to slow down password guessing."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,3 @@
+"""mappings pages of the review workspace."""
+
+from __future__ import annotations

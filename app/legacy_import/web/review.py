@@ -1,0 +1,3 @@
+"""review pages of the review workspace."""
+
+from __future__ import annotations

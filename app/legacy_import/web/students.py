@@ -1,0 +1,3 @@
+"""students pages of the review workspace."""
+
+from __future__ import annotations

@@ -6,4 +6,9 @@ from flask import Blueprint
 
 bp = Blueprint("legacy_web", __name__, url_prefix="/admin/legacy-imports")
 
-from app.legacy_import.web import mappings, review, runs, students  # noqa: E402,F401  (routes register on `bp`)
+from app.legacy_import.web import (  # noqa: E402,F401  (routes register on `bp`)
+    mappings,
+    review,
+    runs,
+    students,
+)

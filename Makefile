@@ -2,11 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_ROWS ?= 2000
-DEMO_LEGACY := instance/legacy_demo.sqlite
-DEMO_LEGACY_URL := sqlite:///$(CURDIR)/$(DEMO_LEGACY)
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bench-quick clean
 
 $(BIN)/flask: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +13,7 @@ $(BIN)/flask: requirements.txt
 setup: $(BIN)/flask
 
 demo: setup
-	$(BIN)/flask db upgrade
-	$(BIN)/flask legacy make-demo-db --url "$(DEMO_LEGACY_URL)" --rows $(DEMO_ROWS)
-	LEGACY_DATABASE_URL="$(DEMO_LEGACY_URL)" $(BIN)/flask legacy import --connection=legacy --label=demo
+	bash scripts/demo.sh
 
 test: setup
 	bash scripts/test.sh
@@ -27,8 +22,14 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy app
 
+# Every benchmark mode (ingest, pipeline, celery) at the issue's sizes; BENCH_ARGS adds options,
+# e.g. `make bench BENCH_ARGS="--repeat 3 --profile-validate"`. Tables on stdout, bench-results/*.json.
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks --mode all --sizes 10000,100000 $(BENCH_ARGS)
+
+bench-quick: setup
+	$(BIN)/python -m benchmarks --mode all --sizes 10000 $(BENCH_ARGS)
 
 clean:
 	rm -rf instance/*.sqlite

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sys
 
 import click
@@ -81,3 +83,17 @@ def grant_command(email: str, permission: str, as_json: bool) -> None:
         as_json,
         f"Staff account {user.id} was granted {permission}",
     )
+
+
+DEMO_ADMIN_EMAIL = "admin@ecoin.demo"
+
+
+@users_cli.command("demo-admin")
+def demo_admin_command() -> None:
+    """Demo mode only (ECOIN_DEMO=1): (re)create the demo administrator with a fresh random
+    password, printed once. Outside demo mode there is no default account or password."""
+    if os.environ.get("ECOIN_DEMO") != "1":
+        _fail(services.AccountError("demo-admin only works in demo mode (ECOIN_DEMO=1)"))
+    password = secrets.token_urlsafe(12)
+    services.reset_demo_admin(db.session, DEMO_ADMIN_EMAIL, password)
+    click.echo(f"Demo administrator: {DEMO_ADMIN_EMAIL}  one-time password: {password}")

@@ -58,6 +58,18 @@ def create_staff(session: Session, email: str, password: str, role_name: str) ->
     return user
 
 
+def reset_demo_admin(session: Session, email: str, password: str) -> User:
+    """The demo's administrator, with a new password each time the demo starts."""
+    user = find_user(session, email)
+    if user is None:
+        return create_staff(session, email, password, "administrator")
+    user.password_hash = generate_password_hash(password)
+    user.role = role_named(session, "administrator")
+    record(session, "account.demo_password_reset", object_type="user", object_id=user.id, actor_label="cli")
+    session.commit()
+    return user
+
+
 def set_role(session: Session, email: str, role_name: str) -> User:
     user = _staff(session, email)
     before = user.role.name if user.role else None

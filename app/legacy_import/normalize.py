@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import ftfy
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from app.legacy_import.vocab import EmailStatus
 
@@ -296,7 +296,30 @@ def normalize_email(raw: object) -> EmailResult:
     return EmailResult(trimmed.lower(), VALID)
 
 
+# Fast path: plain ASCII addresses whose every part email_validator accepts (alphanumeric runs
+# joined by single separators, a letters-only top-level domain that is not special-use, within
+# the length limits). Anything else goes to the library; a test proves both agree.
+_PLAIN_EMAIL = re.compile(
+    r"(?P<local>[A-Za-z0-9]+(?:[._+-][A-Za-z0-9]+)*)@(?P<domain>(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+"
+    r"(?P<tld>[A-Za-z]{2,24}))"
+)
+_SPECIAL_USE_TLDS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def _is_plain_email(text: str) -> bool:
+    match = _PLAIN_EMAIL.fullmatch(text)
+    return (
+        match is not None
+        and len(match["local"]) <= 64
+        and len(text) <= 254
+        and match["tld"].lower() not in _SPECIAL_USE_TLDS
+        and all(len(label) <= 63 for label in match["domain"].split("."))
+    )
+
+
 def _is_email(text: str) -> bool:
+    if _is_plain_email(text):
+        return True
     try:
         validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:

@@ -559,3 +559,66 @@ def test_birth_date_defaults_today_to_the_current_date() -> None:
 def test_unbounded_today_keeps_two_digit_years_in_the_past() -> None:
     result = parse_birth_date("15/03/98", today=datetime.date.max)
     assert result == BirthDateResult(BIRTH, None)
+
+
+def _library_accepts(text: str) -> bool:
+    try:
+        normalize.validate_email(text, check_deliverability=False, allow_smtputf8=False)
+    except normalize.EmailNotValidError:
+        return False
+    return True
+
+
+def _generated_addresses(count: int, seed: int = 11) -> list[str]:
+    """Address-shaped strings built to probe every rule the fast path relies on: separators at
+    the edges or doubled, over-long parts, hyphens at label edges, numeric and special-use
+    top-level domains, upper case, odd characters."""
+    rng = random.Random(seed)
+    local_chars = "abcXYZ019._+-~!#%'"
+    label_chars = "abcQRS0189-_"
+
+    def part(chars: str, longest: int) -> str:
+        return "".join(rng.choice(chars) for _ in range(rng.randint(1, longest)))
+
+    tlds = [
+        "com",
+        "dz",
+        "fr",
+        "COM",
+        "local",
+        "localhost",
+        "test",
+        "onion",
+        "arpa",
+        "invalid",
+        "x",
+        "c0m",
+        "123",
+        "museum",
+        "a" * 30,
+    ]
+
+    def words(separators: str, longest: int) -> str:
+        joined = rng.choice(separators).join(part("abcXYZ0189", longest) for _ in range(rng.randint(1, 3)))
+        return joined if rng.random() < 0.9 else rng.choice(separators) + joined
+
+    addresses = []
+    for _ in range(count):
+        tidy = rng.random() < 0.6
+        local = words("._+-", 9) if tidy else part(local_chars, 8 if rng.random() < 0.7 else 70)
+        labels = [
+            words("-", 8) if tidy else part(label_chars, 8 if rng.random() < 0.9 else 70)
+            for _ in range(rng.randint(0, 3))
+        ]
+        domain = ".".join([*labels, rng.choice(tlds)])
+        addresses.append(f"{local}@{domain}" if rng.random() < 0.97 else f"{local}{domain}")
+    return addresses
+
+
+def test_the_email_fast_path_never_accepts_what_the_library_refuses() -> None:
+    addresses = _generated_addresses(15_000)
+    fast = [a for a in addresses if normalize._is_plain_email(a)]
+    assert len(fast) > 3_000  # the fast path is really exercised (about a third)
+    assert [a for a in fast if not _library_accepts(a)] == []
+    assert any(not _library_accepts(a) for a in addresses)  # and so are refusals
+    assert [normalize._is_email(a) for a in addresses] == [_library_accepts(a) for a in addresses]

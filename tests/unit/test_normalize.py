@@ -618,7 +618,7 @@ def _generated_addresses(count: int, seed: int = 11) -> list[str]:
 def test_the_email_fast_path_never_accepts_what_the_library_refuses() -> None:
     addresses = _generated_addresses(15_000)
     fast = [a for a in addresses if normalize._is_plain_email(a)]
-    assert len(fast) > 3_000  # the fast path is really exercised (about a third)
+    assert len(fast) > 1_000  # the fast path is really exercised (about a tenth)
     assert [a for a in fast if not _library_accepts(a)] == []
     assert any(not _library_accepts(a) for a in addresses)  # and so are refusals
     assert [normalize._is_email(a) for a in addresses] == [_library_accepts(a) for a in addresses]

@@ -14,7 +14,8 @@ class RuleSettings:
     # A phone or e-mail carried by this many different people (distinct names) in one run is
     # the school's own contact, a placeholder: it never yields a high-confidence hint.
     shared_contact_threshold: int = 5
-    # rapidfuzz token_sort_ratio (0-100) from which two full names count as similar (low hint).
+    # Score (0-100, rapidfuzz ratio of the two full names with their shared token aligned) from
+    # which two names count as similar (low hint); see rules/duplicates.py.
     similar_name_cutoff: int = 90
     # Low hints kept per row (the best scores), so that a common name cannot flood the queue.
     similar_names_per_row: int = 3

@@ -219,26 +219,20 @@ def deletion_keys(token: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-class DeletionKeys(dict[str, frozenset[str]]):
-    """`deletion_keys` of each token, computed once per call of `build_blocks`."""
-
-    def __missing__(self, token: str) -> frozenset[str]:
-        keys = self[token] = deletion_keys(token)
-        return keys
-
-
 def blocking_tokens(name_key: str) -> list[str]:
     """The tokens that take part in blocking: MIN_TOKEN letters or more (no initials)."""
     return [token for token in name_key.split() if len(token) >= MIN_TOKEN]
 
 
-def remainder_keys(tokens: Sequence[str], shared: str, keys: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """Deletion keys of the tokens left once one occurrence of the shared token is removed."""
+def remainder_keys(tokens: Sequence[str], shared: str) -> frozenset[str]:
+    """Deletion keys of the tokens left once one occurrence of the shared token is removed.
+    (Not cached: a token is looked up once per token block holding its name, and a cache of the
+    keys of 100k mostly unique tokens would triple the peak memory for no time saved.)"""
     others = list(tokens)
     others.remove(shared)
     if len(others) == 1:
-        return keys[others[0]]
-    return frozenset().union(*(keys[token] for token in others))
+        return deletion_keys(others[0])
+    return frozenset().union(*(deletion_keys(token) for token in others))
 
 
 def build_blocks(names: Sequence[DistinctName]) -> dict[Block, list[int]]:
@@ -250,10 +244,9 @@ def build_blocks(names: Sequence[DistinctName]) -> dict[Block, list[int]]:
     remaining token: no block. Blocks without a staged name give no hint and are not built;
     blocks of one name, or of more than MAX_BLOCK names, are dropped."""
     tokens = [blocking_tokens(name.key) for name in names]
-    keys = DeletionKeys()
     blocks: dict[Block, list[int]] = {}
     for shared, members in token_blocks(names, tokens).items():
-        remainders = [remainder_keys(tokens[index], shared, keys) for index in members]
+        remainders = [remainder_keys(tokens[index], shared) for index in members]
         joined = keys_met(remainders, [bool(names[index].rows) for index in members])
         by_key: dict[str, list[int]] = defaultdict(list)
         for index, remainder in zip(members, remainders, strict=True):

@@ -81,6 +81,11 @@ def register_commands(app: Flask) -> None:
 
 NAV_LINKS = (
     ("legacy_web.runs", "Imports", "legacy_imports.view"),
+    ("legacy_web.students", "Lignes importées", "legacy_imports.view"),
+    ("legacy_web.review_queue", "Revue", "legacy_imports.view"),
+    ("legacy_web.course_mapping", "Formations", "legacy_imports.view"),
+    ("legacy_web.session_mapping", "Sessions", "legacy_imports.view"),
+    ("audit.log", "Journal", "audit.view"),
 )
 
 
@@ -88,11 +93,13 @@ def register_web(app: Flask) -> None:
     from flask import redirect, url_for
 
     from app.accounts.routes import bp as accounts_bp
+    from app.audit.routes import bp as audit_bp
     from app.legacy_import.web import bp as legacy_bp
 
     init_security(app)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(legacy_bp)
+    app.register_blueprint(audit_bp)
     app.add_url_rule("/", "home", lambda: redirect(url_for("legacy_web.runs")))
     app.context_processor(lambda: {"nav_links": NAV_LINKS})
 

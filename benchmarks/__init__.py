@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m benchmarks.ingest` (what `make bench` runs)."""
+"""Benchmarks of the legacy import: `python -m benchmarks` (what `make bench` runs), see __main__.py."""

@@ -1,8 +1,10 @@
 """Benchmark of the legacy import: MariaDB (PyMySQL) -> PostgreSQL (psycopg 3).
 
-    python -m benchmarks.ingest                      # 10,000 and 100,000 rows (what `make bench` runs)
+    python -m benchmarks.ingest                      # 10,000 and 100,000 rows (ingest mode only)
     python -m benchmarks.ingest --rows 100000        # one size only
     python -m benchmarks.ingest --sizes 10000,50000,100000 --profile-rows 20000 --keep
+
+(`python -m benchmarks` runs this mode with the pipeline and Celery modes; `make bench`.)
 
 For each size: generate the legacy rows in a throw-away MariaDB database, migrate a throw-away
 PostgreSQL app database, then time, each in its own child process so that both are measured
@@ -10,8 +12,10 @@ the same way (wall clock, and peak RSS from `os.wait4`):
 
 * the import: `flask legacy import --connection=legacy --json`;
 * a bare copy: the same rows through the same reader (PyMySQL, same batch size, same keyset
-  batches), inserted unnormalized as (legacy_id, source_table, raw JSON) into `bare_<table>`
-  with psycopg 3 and SQLAlchemy Core `executemany`, one transaction per batch.
+  batches), written unnormalized as (legacy_id, source_table, raw JSON) into `bare_<table>`
+  through the import's own write path, `app.legacy_import.bulk.insert_rows` (psycopg 3 COPY on
+  PostgreSQL, JSON columns serialized the same way), in a SQLAlchemy session, one transaction
+  per batch.
 
 Goals (issue): import/bare-copy time ratio at most 1.5; import peak memory under 250 MB and
 flat from the smallest to the largest size. Figures go to `bench-results/ingest.json`.
@@ -23,38 +27,45 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime as dt
 import json
 import os
-import platform
 import pstats
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-import psycopg
-import pymysql
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
+from app.legacy_import.bulk import insert_rows
 from app.legacy_import.demo import LEGACY_TABLES, generate_legacy_database
+from app.legacy_import.models import LegacyStudentImport
 from app.legacy_import.settings import IngestSettings
 from app.legacy_import.source import DatabaseLegacySourceReader
-from tests.support.databases import (
-    MARIADB_HOST,
-    PG_HOST,
-    mariadb_database,
-    postgres_database,
-    unique_name,
+from benchmarks.support import (
+    LEGACY_SEED,
+    RESULTS_DIR,
+    ROOT,
+    app_engine,
+    benchmark_databases,
+    busy_note,
+    check_import,
+    child_env,
+    flask_legacy,
+    generated_at,
+    iso_seconds,
+    last_json_line,
+    load_average,
+    machine,
+    mark,
+    migrate_app_database,
+    relative,
+    run_measured,
+    write_json,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "bench-results"
 RESULTS_FILE = RESULTS_DIR / "ingest.json"
 PROFILE_FILE = RESULTS_DIR / "ingest.prof"
 
@@ -62,113 +73,6 @@ GOAL_RATIO = 1.5
 GOAL_PEAK_MB = 250.0
 FLAT_TOLERANCE = 0.10  # "flat": the largest size's peak at most 10% above the smallest's
 DEFAULT_SIZES = (10_000, 100_000)
-BUSY_LOAD = 0.5  # 1-minute load average above which other work is competing for the CPUs
-
-# The import's run counter for each legacy table.
-STAGED_COUNTER = {
-    "formations": "formations_staged",
-    "session_ecoins": "sessions_staged",
-    "stagiaires": "stagiaires_staged",
-    "archives": "archives_staged",
-}
-
-
-# --------------------------------------------------------------------------------------
-# Throw-away databases
-# --------------------------------------------------------------------------------------
-
-
-@contextmanager
-def benchmark_databases(keep: bool) -> Iterator[tuple[str, str]]:
-    """(legacy MariaDB URL, app PostgreSQL URL), dropped afterwards unless `keep`."""
-    if keep:
-        yield _kept_mariadb(), _kept_postgres()
-        return
-    with mariadb_database("legacy_bench") as legacy_url, postgres_database("ecoin_bench") as app_url:
-        yield legacy_url, app_url
-
-
-def _kept_mariadb() -> str:
-    name = unique_name("legacy_bench")
-    conn = pymysql.connect(host=MARIADB_HOST, user="root", password="")
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    finally:
-        conn.close()
-    return f"mysql+pymysql://root@{MARIADB_HOST}:3306/{name}?charset=utf8mb4"
-
-
-def _kept_postgres() -> str:
-    name = unique_name("ecoin_bench")
-    with psycopg.connect(host=PG_HOST, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@{PG_HOST}:5432/{name}"
-
-
-def migrate_app_database(app_url: str, legacy_url: str) -> None:
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "LEGACY_CONNECTIONS": {"legacy": legacy_url}})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-
-
-# --------------------------------------------------------------------------------------
-# Child processes, measured
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Measured:
-    seconds: float  # wall clock, process start to exit
-    peak_rss_mb: float  # the child's own ru_maxrss
-    stdout: str
-
-
-def run_measured(argv: Sequence[str], env: dict[str, str]) -> Measured:
-    """Run `argv`, wait for it with `os.wait4` to get its own peak RSS; fail on non-zero exit."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])} exited {process.returncode}: {stderr.strip()[-2000:]}")
-    return Measured(seconds, usage.ru_maxrss / 1024, stdout)  # Linux: ru_maxrss is in KiB
-
-
-def child_env(app_url: str, legacy_url: str, batch_size: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGACY_")}
-    env.update(
-        DATABASE_URL=app_url,
-        LEGACY_DATABASE_URL=legacy_url,
-        LEGACY_BATCH_SIZE=str(batch_size),
-        FLASK_APP="wsgi",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def last_json_line(stdout: str) -> dict[str, Any]:
-    lines = [line for line in stdout.splitlines() if line.strip()]
-    if not lines:
-        raise RuntimeError("the child printed nothing on stdout")
-    value: dict[str, Any] = json.loads(lines[-1])
-    return value
-
-
-def venv_bin(name: str) -> str:
-    candidate = Path(sys.executable).with_name(name)
-    return str(candidate if candidate.exists() else ROOT / ".venv" / "bin" / name)
 
 
 # --------------------------------------------------------------------------------------
@@ -183,30 +87,28 @@ class Timing:
     peak_rss_mb: float
 
 
-def time_import(app_url: str, legacy_url: str, batch_size: int, counts: dict[str, int]) -> Timing:
-    argv = [venv_bin("flask"), "legacy", "import", "--connection=legacy", "--json"]
-    measured = run_measured(argv, child_env(app_url, legacy_url, batch_size))
+def import_run(
+    app_url: str, legacy_url: str, batch_size: int, counts: dict[str, int], **env: str
+) -> tuple[Timing, int]:
+    """Time `flask legacy import --json` in a child; its timing and the new run's id."""
+    argv = flask_legacy("import", "--connection=legacy", "--json")
+    measured = run_measured(argv, child_env(app_url, legacy_url, batch_size, **env))
     summary = last_json_line(measured.stdout)
     check_import(summary, counts)
-    core = _iso_seconds(summary["finished_at"]) - _iso_seconds(summary["started_at"])
-    return Timing(measured.seconds, core, measured.peak_rss_mb)
+    core = iso_seconds(summary["finished_at"]) - iso_seconds(summary["started_at"])
+    return Timing(measured.seconds, core, measured.peak_rss_mb), int(summary["run_id"])
 
 
-def check_import(summary: dict[str, Any], counts: dict[str, int]) -> None:
-    if summary["status"] != "ingested":
-        raise RuntimeError(f"import ended {summary['status']}: {summary.get('failure_reason')}")
-    staged = {table: summary["counters"][counter] for table, counter in STAGED_COUNTER.items()}
-    if staged != counts or summary["progress"]["rows_done"] != sum(counts.values()):
-        raise RuntimeError(f"import staged {staged}, legacy has {counts}")
-
-
-def _iso_seconds(value: str) -> float:
-    return dt.datetime.fromisoformat(value).timestamp()
+def time_import(app_url: str, legacy_url: str, batch_size: int, counts: dict[str, int]) -> Timing:
+    return import_run(app_url, legacy_url, batch_size, counts)[0]
 
 
 # --------------------------------------------------------------------------------------
 # The bare copy (runs in its own process: `python -m benchmarks.ingest bare-copy ...`)
 # --------------------------------------------------------------------------------------
+
+# The staging table's own JSON type, so that the payload is serialized exactly as the import does.
+RAW_PAYLOAD_TYPE = LegacyStudentImport.__table__.c.raw_payload.type
 
 
 def bare_metadata() -> sa.MetaData:
@@ -217,7 +119,7 @@ def bare_metadata() -> sa.MetaData:
             metadata,
             sa.Column("legacy_id", sa.BigInteger, primary_key=True, autoincrement=False),
             sa.Column("source_table", sa.Text, nullable=False),
-            sa.Column("raw_payload", sa.JSON, nullable=False),
+            sa.Column("raw_payload", RAW_PAYLOAD_TYPE, nullable=False),
         )
     return metadata
 
@@ -225,31 +127,31 @@ def bare_metadata() -> sa.MetaData:
 def bare_copy(app_url: str, legacy_url: str, batch_size: int) -> dict[str, Any]:
     """Copy every legacy row, unnormalized, one transaction per batch; the counts and time."""
     metadata = bare_metadata()
-    engine = sa.create_engine(app_url)
     reader = DatabaseLegacySourceReader(legacy_url)
     try:
-        with engine.begin() as conn:
-            metadata.drop_all(conn)
-            metadata.create_all(conn)
-        started = time.perf_counter()
-        copied = {
-            name: _copy_table(engine, metadata.tables[f"bare_{name}"], reader, name, batch_size)
-            for name in LEGACY_TABLES
-        }
-        return {"copied": copied, "seconds": time.perf_counter() - started}
+        with app_engine(app_url) as engine, Session(engine) as session:
+            with engine.begin() as conn:
+                metadata.drop_all(conn)
+                metadata.create_all(conn)
+            started = time.perf_counter()
+            copied = {
+                name: _copy_table(session, metadata.tables[f"bare_{name}"], reader, name, batch_size)
+                for name in LEGACY_TABLES
+            }
+            return {"copied": copied, "seconds": time.perf_counter() - started}
     finally:
         reader.close()
-        engine.dispose()
 
 
 def _copy_table(
-    engine: sa.Engine, table: sa.Table, reader: DatabaseLegacySourceReader, name: str, batch_size: int
+    session: Session, table: sa.Table, reader: DatabaseLegacySourceReader, name: str, batch_size: int
 ) -> int:
+    """The import's write path: `insert_rows` (COPY on PostgreSQL), one commit per batch."""
     copied = 0
     for batch in reader.read_batches(name, 0, batch_size):
         rows = [{"legacy_id": r.legacy_id, "source_table": name, "raw_payload": r.raw} for r in batch]
-        with engine.begin() as conn:
-            conn.execute(table.insert(), rows)
+        insert_rows(session, table, rows)
+        session.commit()
         copied += len(rows)
     return copied
 
@@ -284,15 +186,11 @@ def time_bare_copy(app_url: str, legacy_url: str, batch_size: int, counts: dict[
 
 
 def _bare_rows(app_url: str) -> int:
-    engine = sa.create_engine(app_url)
-    try:
-        with engine.connect() as conn:
-            return sum(
-                int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-                for table in bare_metadata().tables.values()
-            )
-    finally:
-        engine.dispose()
+    with app_engine(app_url) as engine, engine.connect() as conn:
+        return sum(
+            int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            for table in bare_metadata().tables.values()
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -329,15 +227,18 @@ def best_of(timings: Sequence[Timing]) -> Timing:
     return Timing(fastest.seconds, min(t.core_seconds for t in timings), max(t.peak_rss_mb for t in timings))
 
 
+def generate(legacy_url: str, rows: int) -> tuple[dict[str, int], float]:
+    """Fill the legacy database; its row counts and the seconds it took."""
+    started = time.perf_counter()
+    counts = generate_legacy_database(legacy_url, rows, seed=LEGACY_SEED)
+    return counts, time.perf_counter() - started
+
+
 def bench_size(rows: int, batch_size: int, repeats: int, keep: bool) -> SizeResult:
     with benchmark_databases(keep) as (legacy_url, app_url):
-        if keep:
-            print(f"  keeping {legacy_url} and {app_url}", file=sys.stderr)
-        started = time.perf_counter()
-        counts = generate_legacy_database(legacy_url, rows)
-        generated = time.perf_counter() - started
+        counts, generated = generate(legacy_url, rows)
         migrate_app_database(app_url, legacy_url)
-        load = os.getloadavg()[0]
+        load = load_average()
         imports, bares = [], []
         for _ in range(repeats):
             imports.append(time_import(app_url, legacy_url, batch_size, counts))
@@ -376,10 +277,6 @@ def judge(results: Sequence[SizeResult]) -> Verdicts:
     return verdicts
 
 
-def mark(ok: bool | None) -> str:
-    return "-" if ok is None else ("PASS" if ok else "MISS")
-
-
 def format_table(results: Sequence[SizeResult], verdicts: Verdicts) -> str:
     header = (
         f"{'rows':>8} {'legacy':>8} | {'import s':>8} {'rows/s':>7} {'peak MB':>7} | "
@@ -404,13 +301,9 @@ def format_verdicts(verdicts: Verdicts, results: Sequence[SizeResult]) -> str:
         "   ('core' = ingest loop / copy loop alone, without process start-up)",
         f"import peak RSS < {GOAL_PEAK_MB:.0f} MB at every size: {mark(all(verdicts.peak.values()))}",
     ]
-    busy = [r for r in results if r.load_average > BUSY_LOAD]
-    if busy:
-        lines.append(
-            "note: the machine was busy before some runs (1-min load "
-            + ", ".join(f"{r.load_average:.1f} at {r.rows:,}" for r in busy)
-            + f" on {os.cpu_count()} CPUs): times are pessimistic; --repeat N keeps the best of N"
-        )
+    note = busy_note({r.rows: r.load_average for r in results})
+    if note:
+        lines.append(note)
     if verdicts.growth_mb is not None:
         sizes = sorted(r.rows for r in results)
         lines.append(
@@ -424,14 +317,8 @@ def results_document(
     results: Sequence[SizeResult], verdicts: Verdicts, profile: dict[str, Any] | None
 ) -> dict[str, Any]:
     return {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "sqlalchemy": sa.__version__,
-            "psycopg": psycopg.__version__,
-            "pymysql": pymysql.__version__,
-        },
+        "generated_at": generated_at(),
+        "machine": machine(),
         "goals": {"ratio_max": GOAL_RATIO, "peak_rss_mb_max": GOAL_PEAK_MB, "flat_tolerance": FLAT_TOLERANCE},
         "sizes": [
             {
@@ -453,8 +340,7 @@ def results_document(
 
 
 def write_results(document: dict[str, Any]) -> None:
-    RESULTS_DIR.mkdir(exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULTS_FILE, document)
 
 
 # --------------------------------------------------------------------------------------
@@ -474,13 +360,14 @@ PROFILE_POINTS: dict[str, tuple[str, str]] = {
     "name_key": ("legacy_import/normalize.py", "name_key"),
     "stage": ("legacy_import/ingest.py", "stage"),
     "insert_students": ("legacy_import/ingest.py", "_insert_students"),
+    "staged_ids": ("legacy_import/ingest.py", "_staged_ids"),
     "training": ("legacy_import/ingest.py", "_training"),
     "batch_counters": ("legacy_import/ingest.py", "batch_counters"),
     "add_counters": ("legacy_import/runs.py", "add_counters"),
     "stage_reference": ("legacy_import/ingest.py", "_stage_reference"),
     "commit": ("sqlalchemy/orm/session.py", "commit"),
     "json_dumps": ("json/__init__.py", "dumps"),
-    "pg_executemany": ("psycopg/cursor.py", "executemany"),
+    "copy_rows": ("legacy_import/bulk.py", "_copy_rows"),
 }
 # label -> path fragment; self time spent inside a library.
 LIBRARY_SELF_TIME = {
@@ -511,7 +398,12 @@ def self_time(stats: pstats.Stats, fragment: str) -> float:
 def profile_breakdown(stats: pstats.Stats) -> dict[str, float]:
     c = {label: cumulative(stats, *point) for label, point in PROFILE_POINTS.items()}
     trainings_insert = (
-        c["stage"] - c["student_values"] - c["insert_students"] - c["training"] - c["batch_counters"]
+        c["stage"]
+        - c["student_values"]
+        - c["insert_students"]
+        - c["staged_ids"]
+        - c["training"]
+        - c["batch_counters"]
     )
     parts = {
         "read: PyMySQL fetch + parse (keyset batches)": c["read_batches"] - c["record"],
@@ -522,8 +414,9 @@ def profile_breakdown(stats: pstats.Stats) -> dict[str, float]:
         "  e-mails (normalize_email)": c["normalize_email"],
         "  birth dates (parse_birth_date)": c["parse_birth_date"],
         "  name_key": c["name_key"],
-        "insert students, executemany + RETURNING": c["insert_students"],
-        "insert trainings, executemany": trainings_insert,
+        "insert students (insert_rows: COPY, in a savepoint)": c["insert_students"],
+        "read back the staged ids (unique key)": c["staged_ids"],
+        "insert trainings (insert_rows: COPY)": trainings_insert,
         "build training dicts": c["training"],
         "counters (batch_counters + add_counters)": c["batch_counters"] + c["add_counters"],
         "formations + sessions (reference tables)": c["stage_reference"],
@@ -533,7 +426,7 @@ def profile_breakdown(stats: pstats.Stats) -> dict[str, float]:
     parts["other"] = c["ingest"] - accounted
     parts["total (profiled)"] = c["ingest"]
     parts["[across inserts] json.dumps of JSON columns"] = c["json_dumps"]
-    parts["[across inserts] psycopg executemany (driver + server)"] = c["pg_executemany"]
+    parts["[across inserts] bulk._copy_rows (COPY, driver + server)"] = c["copy_rows"]
     for label, fragment in LIBRARY_SELF_TIME.items():
         parts[f"[self time] {label}"] = self_time(stats, fragment)
     return parts
@@ -554,6 +447,7 @@ def profile_import(rows: int, batch_size: int, keep: bool) -> dict[str, Any]:
             stages = stage_timings(legacy_url, batch_size)
 
             session = db.session()
+            settings = IngestSettings(batch_size=batch_size)
 
             def one_run(profiler: cProfile.Profile | None) -> float:
                 run = create_run(session, "legacy", "benchmark")
@@ -561,9 +455,9 @@ def profile_import(rows: int, batch_size: int, keep: bool) -> dict[str, Any]:
                 started = time.perf_counter()
                 try:
                     if profiler is None:
-                        ingest_service.ingest(session, run.id, reader, batch_size)
+                        ingest_service.ingest(session, run.id, reader, settings)
                     else:
-                        profiler.runcall(ingest_service.ingest, session, run.id, reader, batch_size)
+                        profiler.runcall(ingest_service.ingest, session, run.id, reader, settings)
                 finally:
                     reader.close()
                 return time.perf_counter() - started
@@ -718,7 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile = profile_import(args.profile_rows, args.batch_size, args.keep)
         print(format_profile(profile))
     write_results(results_document(results, verdicts, profile))
-    print(f"\nfigures: {RESULTS_FILE.relative_to(ROOT)}")
+    print(f"\nfigures: {relative(RESULTS_FILE)}")
     return 1 if args.strict and not verdicts.passed else 0
 
 

@@ -24,6 +24,7 @@ from app.legacy_import.connections import open_reader
 from app.legacy_import.demo import demo_command
 from app.legacy_import.models import LegacyImportRun
 from app.legacy_import.pipeline import run_ingestion, run_named_phase, stopped_phase
+from app.legacy_import.reports import run_summary
 from app.legacy_import.runs import RunError, create_run, describe_error, get_run
 from app.legacy_import.source import LegacySourceError
 
@@ -58,30 +59,6 @@ def one_line_errors(command: F) -> F:
 def _fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
-
-
-def run_summary(run: LegacyImportRun) -> dict[str, Any]:
-    total = run.rows_total or 0
-    return {
-        "run_id": run.id,
-        "label": run.label,
-        "connection": run.connection_name,
-        "status": run.status,
-        "step": run.current_step,
-        "progress": {
-            "rows_done": run.rows_done,
-            "rows_total": total,
-            "percent": round(100 * run.rows_done / total, 1) if total else 0.0,
-        },
-        "counters": run.counters(),
-        "failure_reason": run.failure_reason,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def emit(payload: dict[str, Any], as_json: bool, human: Callable[[dict[str, Any]], str]) -> None:

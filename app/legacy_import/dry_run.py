@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.legacy_import.models import LegacyCourseMapping, LegacyDuplicateHint, LegacyImportRun
@@ -22,6 +22,8 @@ ROW_COLUMNS = (
     STUDENTS.c.validation_state,
     STUDENTS.c.legacy_formation_id,
     STUDENTS.c.legacy_session_id,
+    STUDENTS.c.review_decision,
+    STUDENTS.c.classification_override,
 )
 
 
@@ -64,12 +66,26 @@ def build_report(context: StepContext) -> dict[str, Any]:
         },
         "deferred": reasons(outcomes, plan.DEFERRED),
         "blocked": reasons(outcomes, plan.BLOCKED),
+        "review_decisions": review_decisions(session, run_id),
     }
 
 
 def breakdown(session: Session, column: Any, run_id: int) -> dict[str, int]:
     query = select(column, func.count()).where(column.table.c.import_run_id == run_id).group_by(column)
     return {str(value): count for value, count in session.execute(query)}
+
+
+def review_decisions(session: Session, run_id: int) -> dict[str, int]:
+    """How many rows reviewers approved, skipped or reclassified: the plan above counts them."""
+    decided = breakdown(session, STUDENTS.c.review_decision, run_id)
+    overridden = select(func.count()).where(
+        STUDENTS.c.import_run_id == run_id, STUDENTS.c.classification_override.is_not(None)
+    )
+    return {
+        "approved": decided.get(plan.APPROVED, 0),
+        "skipped": decided.get(plan.SKIPPED, 0),
+        "reclassified": int(session.execute(overridden).scalar_one()),
+    }
 
 
 def reasons(outcomes: Counter[tuple[str, str]], outcome: str) -> dict[str, int]:
@@ -101,6 +117,8 @@ def tally_plans(context: StepContext) -> Counter[tuple[str, str]]:
                 row.id in existing,
                 person in people_with_lead,
                 course_decisions.get(references.formation_of(row.legacy_formation_id, row.legacy_session_id)),
+                review_decision=row.review_decision,
+                classification_override=row.classification_override,
             )
             if planned.outcome == plan.CREATE_LEAD:
                 people_with_lead.add(person)
@@ -109,13 +127,23 @@ def tally_plans(context: StepContext) -> Counter[tuple[str, str]]:
 
 
 def row_links(session: Session, row_ids: list[int]) -> tuple[set[int], dict[int, int]]:
-    """Rows with a high hint to an existing user or lead, and each row's first same-contact row."""
-    query = select(HINTS.c.student_import_id, HINTS.c.target_type, HINTS.c.target_id).where(
-        HINTS.c.student_import_id.in_(row_ids), HINTS.c.confidence == DuplicateConfidence.HIGH
+    """Rows tied to an existing user or lead, and each row's first row of the same person in the
+    run: by high hints that no reviewer rejected, and by any hint a reviewer confirmed."""
+    query = select(
+        HINTS.c.student_import_id,
+        HINTS.c.target_type,
+        HINTS.c.target_id,
+        HINTS.c.confidence,
+        HINTS.c.decision,
+    ).where(
+        HINTS.c.student_import_id.in_(row_ids),
+        or_(HINTS.c.confidence == DuplicateConfidence.HIGH, HINTS.c.decision == plan.CONFIRMED),
     )
     existing: set[int] = set()
     first_rows: dict[int, list[int]] = defaultdict(list)
-    for row_id, target_type, target_id in session.execute(query):
+    for row_id, target_type, target_id, confidence, decision in session.execute(query):
+        if not plan.hint_links(confidence, decision):
+            continue
         if target_type == STAGED_ROW:
             first_rows[row_id].append(target_id)
         else:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.legacy_import.masking import mask_email, mask_name, mask_phone, mask_value
@@ -85,13 +85,17 @@ def export_run(
     return count
 
 
-def staged_rows(session: Session, run_id: int, batch_size: int) -> Iterator[dict[str, Any]]:
+def export_select() -> Select[Any]:
+    """The columns of an export line: the staged row and the session type of its training."""
     columns = [STUDENTS.c[name] for name in STUDENT_COLUMNS] + [TRAININGS.c.session_type]
+    return select(*columns).outerjoin(TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id)
+
+
+def staged_rows(session: Session, run_id: int, batch_size: int) -> Iterator[dict[str, Any]]:
     after_id = 0
     while True:
         query = (
-            select(*columns)
-            .outerjoin(TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id)
+            export_select()
             .where(STUDENTS.c.import_run_id == run_id, STUDENTS.c.id > after_id)
             .order_by(STUDENTS.c.id)
             .limit(batch_size)
@@ -112,14 +116,33 @@ def _csv_writer(handle: IO[str]) -> Callable[[dict[str, Any]], None]:
     writer.writeheader()
 
     def write(row: dict[str, Any]) -> None:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        writer.writerow(csv_cells(row))
 
     return write
+
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection, OWASP).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cells(row: dict[str, Any], formula_safe: bool = False) -> dict[str, Any]:
+    """Cells of a CSV line: lists and dicts as JSON. `formula_safe` (files meant for people and
+    their spreadsheets) prefixes a quote to a text cell that a spreadsheet would run."""
+    cells = {name: _csv_cell(value) for name, value in row.items()}
+    if formula_safe:
+        cells = {name: _formula_safe(value) for name, value in cells.items()}
+    return cells
 
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _formula_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from app.legacy_import.vocab import Classification, ValidationState
+from app.legacy_import.vocab import Classification, DuplicateConfidence, ValidationState
 
 COMPLETED = frozenset({Classification.COMPLETED, Classification.ARCHIVED_TRAINING})
 REVIEWED_COURSE_DECISIONS = frozenset({"mapped", "legacy_only"})
@@ -15,6 +15,12 @@ LINK_IN_RUN = "link_in_run"
 CREATE_COMPLETED_TRAINING = "create_completed_training"
 DEFERRED = "deferred"
 BLOCKED = "blocked"
+
+# A reviewer's decision on a row (`review_decision`) and on a duplicate hint (`decision`).
+APPROVED = "approved"
+SKIPPED = "skipped"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
 
 
 class PlannedRow(NamedTuple):
@@ -28,10 +34,15 @@ def plan_row(
     existing_match: bool,
     lead_planned_in_run: bool,
     course_decision: str | None,
+    review_decision: str | None = None,
+    classification_override: str | None = None,
 ) -> PlannedRow:
-    """`existing_match`: a high hint points at a user or lead; `lead_planned_in_run`: an earlier
-    row of the same person (same phone or e-mail in the run) already gets the lead."""
-    blocked = _blocked(classification, validation_state)
+    """`existing_match`: a hint that ties the row to a user or lead (see `hint_links`);
+    `lead_planned_in_run`: an earlier row of the same person already gets the lead.
+    `review_decision`: "approved" lets a row in review go on, "skipped" keeps it out;
+    `classification_override`, a reviewer's classification, replaces the rules' one."""
+    classification = classification_override or classification
+    blocked = _blocked(classification, validation_state, review_decision)
     if blocked:
         return PlannedRow(BLOCKED, blocked)
     if classification == Classification.LEAD_ONLY:
@@ -49,11 +60,23 @@ def plan_row(
     return PlannedRow(BLOCKED, "review_queue")
 
 
-def _blocked(classification: str | None, validation_state: str) -> str | None:
+def _blocked(classification: str | None, validation_state: str, review_decision: str | None) -> str | None:
     if classification is None or validation_state == ValidationState.PENDING:
         return "not_validated_or_classified"
+    if review_decision == SKIPPED:
+        return "skipped_by_reviewer"
     if validation_state == ValidationState.FAILED:
         return "validation_failed"
-    if validation_state == ValidationState.NEEDS_REVIEW:
+    if validation_state == ValidationState.NEEDS_REVIEW and review_decision != APPROVED:
         return "review_queue"
     return None
+
+
+def hint_links(confidence: str, decision: str | None) -> bool:
+    """Whether a duplicate hint ties its row to its target (the same person): a reviewer's
+    decision when there is one, otherwise only a high-confidence hint does."""
+    if decision == CONFIRMED:
+        return True
+    if decision == REJECTED:
+        return False
+    return confidence == DuplicateConfidence.HIGH

@@ -1,3 +1,156 @@
-"""review pages of the review workspace."""
+"""The review queue: rows in review grouped by reason, and the reviewer's actions on them."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.accounts.permissions import REVIEW, VIEW
+from app.extensions import db
+from app.legacy_import import review
+from app.legacy_import.web import bp
+from app.legacy_import.web.review_forms import (
+    ACTION_LABELS,
+    CLASSIFICATION_LABELS,
+    ReviewActionForm,
+    first_error,
+)
+from app.security import permission_required
+
+REASON_LABELS = {
+    "classification_unknown": "Statut inconnu",
+    "classification_needs_review": "Formé(e) ou archivé(e) sans formation",
+    "medium_duplicate_hint": "Doublon possible (indice moyen)",
+    "no_usable_phone_or_email": "Ni téléphone ni e-mail utilisable",
+    "dangling_formation": "Formation introuvable",
+    "dangling_session": "Session introuvable",
+    "matches_existing_user": "Doublon d'un utilisateur existant",
+    "matches_existing_crm_lead": "Doublon d'un prospect existant",
+    "needs_review": "À revoir (sans motif)",
+    "duplicate": "Doublon (sans motif)",
+}
+HINT_LABELS = {
+    "same_phone_as_user": "même téléphone qu'un utilisateur",
+    "same_email_as_user": "même e-mail qu'un utilisateur",
+    "same_phone_as_crm_lead": "même téléphone qu'un prospect",
+    "same_email_as_crm_lead": "même e-mail qu'un prospect",
+    "same_phone_in_run": "même téléphone dans l'import",
+    "same_email_in_run": "même e-mail dans l'import",
+    "same_name_and_birth_date": "même nom et date de naissance",
+    "same_name_and_raw_phone": "même nom et téléphone brut",
+    "similar_name": "nom proche",
+}
+TARGET_LABELS = {"user": "utilisateur", "crm_lead": "prospect", "staged_row": "ligne importée"}
+SHOW_LABELS = {review.PENDING: "À traiter", review.DECIDED: "Traitées", review.ALL: "Toutes"}
+DECISION_LABELS = {
+    "approved": "Approuvée",
+    "skipped": "Écartée",
+    "confirmed": "Confirmé",
+    "rejected": "Rejeté",
+}
+
+
+@bp.route("/review")
+@permission_required(VIEW)
+def review_queue() -> str:
+    session = db.session
+    run_id = request.args.get("run", type=int) or review.latest_run_id(session)
+    show = request.args.get("show", review.PENDING)
+    show = show if show in review.SHOW_CHOICES else review.PENDING
+    limit = request.args.get("size", 50, type=int)
+    limit = limit if limit in review.PAGE_SIZES else 50
+    groups = review.queue_groups(session, run_id) if run_id else []
+    group = _chosen_group(groups, request.args.get("group"))
+    page = None
+    if run_id and group:
+        page = review.queue_page(
+            session,
+            run_id,
+            group,
+            show,
+            after=request.args.get("after", type=int),
+            before=request.args.get("before", type=int),
+            limit=limit,
+        )
+    form = ReviewActionForm(
+        formdata=None,
+        data={
+            "run_id": run_id,
+            "group": group.reason if group else "",
+            "show": show,
+            "after": request.args.get("after", ""),
+        },
+    )
+    return render_template(
+        "legacy_import/review.html",
+        runs=review.recent_runs(session),
+        run_id=run_id,
+        groups=groups,
+        group=group,
+        show=show,
+        size=limit,
+        page=page,
+        form=form,
+        can_review=current_user.can(REVIEW),
+        reason_labels=REASON_LABELS,
+        hint_labels=HINT_LABELS,
+        target_labels=TARGET_LABELS,
+        show_labels=SHOW_LABELS,
+        decision_labels=DECISION_LABELS,
+        classification_labels=CLASSIFICATION_LABELS,
+        action_labels=ACTION_LABELS,
+    )
+
+
+def _chosen_group(groups: list[review.QueueGroup], reason: str | None) -> review.QueueGroup | None:
+    for group in groups:
+        if group.reason == reason:
+            return group
+    return groups[0] if groups else None
+
+
+@bp.route("/review/action", methods=["POST"])
+@permission_required(REVIEW)
+def review_action() -> Response:
+    form = ReviewActionForm()
+    if not form.validate_on_submit():
+        flash(first_error(form), "error")
+        return _back(form)
+    command = review.ReviewCommand(
+        action=form.action.data,
+        run_id=form.run_id.data,
+        row_ids=form.selected_rows(),
+        classification=form.classification.data or None,
+        reason=form.reason.data,
+        note=form.note.data,
+        hint_id=form.hint_id.data,
+    )
+    try:
+        result = review.apply_review(db.session, command, current_user.id)
+    except review.ReviewError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_done_message(result), "success")
+    return _back(form)
+
+
+def _done_message(result: review.ReviewResult) -> str:
+    label = ACTION_LABELS[result.action]
+    message = f"{label} : {result.changed} modification(s) enregistrée(s)"
+    if result.unchanged:
+        message += f", {result.unchanged} déjà dans cet état"
+    return message + ". Elles compteront à la prochaine simulation (dry run)."
+
+
+def _back(form: ReviewActionForm) -> Response:
+    arguments: dict[str, Any] = {
+        "run": form.run_id.data if isinstance(form.run_id.data, int) else None,
+        "group": form.group.data or None,
+        "show": form.show.data or None,
+        "after": form.after.data if (form.after.data or "").isdigit() else None,
+    }
+    return redirect(url_for(".review_queue", **{k: v for k, v in arguments.items() if v}))

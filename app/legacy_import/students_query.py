@@ -1,0 +1,499 @@
+"""Staged rows as the review workspace lists them: filters, search, keyset pages, export batches.
+
+Designed for a million staged rows per run on PostgreSQL:
+- every query is bounded to one run (no run asked: the latest one) and every filter is an
+  equality on a column that an index starting with `import_run_id` carries (migration 0005);
+- pages are keyset pages: `WHERE (sort key) > (key of the last row shown) ORDER BY sort key
+  LIMIT 51`, so page 20,000 costs what page 1 costs; no OFFSET;
+- the total is a bounded count (`COUNT_CAP`): exact up to 10,000 rows, then "more than".
+
+Cursors are row ids, never sort values: a last name never goes into a URL. Search takes a
+legacy id or words of a name, never a phone number or an e-mail address (see `parse_search`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.audit.services import record
+from app.legacy_import.masking import mask_email, mask_phone
+from app.legacy_import.models import (
+    LegacyDuplicateHint,
+    LegacyImportRun,
+    LegacyStudentImport,
+    LegacyTrainingImport,
+)
+from app.legacy_import.normalize import name_key
+from app.legacy_import.rules.duplicates import CONFIDENCE_ORDER, STAGED_ROW
+from app.legacy_import.vocab import (
+    Classification,
+    DuplicateConfidence,
+    SessionType,
+    SourceTable,
+    ValidationState,
+)
+
+STUDENTS = LegacyStudentImport.__table__
+TRAININGS = LegacyTrainingImport.__table__
+RUNS = LegacyImportRun.__table__
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+EXPORT_BATCH = 1000
+MAX_SEARCH_LENGTH = 100
+
+# The filters of the list, each checked against its vocabulary (SPEC.md, "Vocabularies").
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "source_table": tuple(SourceTable),
+    "classification": tuple(Classification),
+    "validation_state": tuple(ValidationState),
+    "duplicate_confidence": tuple(DuplicateConfidence),
+    "session_type": tuple(SessionType),
+}
+FILTER_LABELS = {
+    "run": "Import",
+    "source_table": "Table source",
+    "classification": "Classification",
+    "validation_state": "Validation",
+    "duplicate_confidence": "Doublon",
+    "session_type": "Type de session",
+    "sort": "Tri",
+    "q": "Recherche",
+    "after": "Page",
+    "before": "Page",
+}
+SORTS = ("id", "legacy_id", "last_name")
+
+# A legacy id: a whole number as the legacy database writes it (no leading zero, at most nine
+# digits). Longer or zero-led digit strings are phone numbers, which search never takes.
+LEGACY_ID = re.compile(r"[1-9][0-9]{0,8}")
+PHONE_DIGITS = 6
+SEARCH_HINT = "cherchez un n° legacy ou un nom"
+
+
+class FilterError(ValueError):
+    """Filter values the list cannot use; `messages` are for the person who typed them."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True)
+class Search:
+    kind: str  # "legacy_id" or "name"
+    legacy_id: int | None = None
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StudentFilters:
+    run_id: int | None
+    source_table: str | None = None
+    classification: str | None = None
+    validation_state: str | None = None
+    duplicate_confidence: str | None = None
+    session_type: str | None = None
+    search: Search | None = None
+    search_text: str = ""
+    sort: str = "id"
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as a query string (links of the list and its export; no cursor)."""
+        args = {name: getattr(self, name) for name in VOCABULARIES if getattr(self, name)}
+        if self.run_id is not None:
+            args["run"] = str(self.run_id)
+        if self.search_text:
+            args["q"] = self.search_text
+        if self.sort != "id":
+            args["sort"] = self.sort
+        return args
+
+    def audit_details(self) -> dict[str, Any]:
+        """The filters for the audit trail: the kind of search, never what was searched."""
+        details: dict[str, Any] = {name: getattr(self, name) for name in VOCABULARIES if getattr(self, name)}
+        if self.search is not None:
+            details["search"] = self.search.kind
+        details["sort"] = self.sort
+        return details
+
+
+@dataclass(frozen=True)
+class Cursor:
+    row_id: int
+    forward: bool  # True: the page after this row; False: the page before it
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[dict[str, Any]]
+    next_after: int | None
+    previous_before: int | None
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+def parse_filters(session: Session, args: Mapping[str, str]) -> StudentFilters:
+    """The list's filters from a query string; every bad value is reported, together."""
+    errors: list[str] = []
+    values: dict[str, str | None] = {}
+    for name, vocabulary in VOCABULARIES.items():
+        value = (args.get(name) or "").strip()
+        if value and value not in vocabulary:
+            errors.append(f"{FILTER_LABELS[name]} : valeur inconnue « {value[:40]} ».")
+        values[name] = value or None
+    sort = (args.get("sort") or "id").strip()
+    if sort not in SORTS:
+        errors.append(f"{FILTER_LABELS['sort']} : valeur inconnue « {sort[:40]} ».")
+    search_text = (args.get("q") or "").strip()
+    search = _collect(errors, lambda: parse_search(search_text))
+    run_id = _collect(errors, lambda: _parse_run(session, (args.get("run") or "").strip()))
+    if errors:
+        raise FilterError(errors)
+    return StudentFilters(run_id=run_id, search=search, search_text=search_text, sort=sort, **values)
+
+
+def _collect(errors: list[str], parse: Callable[[], Any]) -> Any:
+    try:
+        return parse()
+    except FilterError as error:
+        errors.extend(error.messages)
+        return None
+
+
+def _parse_run(session: Session, value: str) -> int | None:
+    if not value:
+        return latest_run_id(session)
+    if not value.isdigit() or session.get(LegacyImportRun, int(value)) is None:
+        raise FilterError([f"{FILTER_LABELS['run']} : aucun import n°{value[:20]}."])
+    return int(value)
+
+
+def latest_run_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(RUNS.c.id)))
+
+
+def parse_search(text: str) -> Search | None:
+    """A legacy id (digits) or words of a name. E-mail addresses and phone numbers are refused:
+    they would travel in the page's URL, and lists never show them anyway."""
+    text = text.strip()
+    if not text:
+        return None
+    label = FILTER_LABELS["q"]
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise FilterError([f"{label} : {MAX_SEARCH_LENGTH} caractères au plus."])
+    if "@" in text:
+        raise FilterError([f"{label} : la recherche par e-mail n'est pas proposée ; {SEARCH_HINT}."])
+    if LEGACY_ID.fullmatch(text):
+        return Search("legacy_id", legacy_id=int(text))
+    if not any(char.isalpha() for char in text) and sum(char.isdigit() for char in text) >= PHONE_DIGITS:
+        raise FilterError([f"{label} : la recherche par téléphone n'est pas proposée ; {SEARCH_HINT}."])
+    key = name_key(text, None)
+    if key is None:
+        raise FilterError([f"{label} : saisissez un n° legacy ou des lettres d'un nom."])
+    # name_key's words are letters and digits only: no LIKE wildcard (% or _) can reach SQL.
+    return Search("name", words=tuple(dict.fromkeys(key.split())))
+
+
+def parse_cursor(args: Mapping[str, str]) -> Cursor | None:
+    after, before = (args.get("after") or "").strip(), (args.get("before") or "").strip()
+    if after and before:
+        raise FilterError(["Page : une seule position à la fois."])
+    value = after or before
+    if not value:
+        return None
+    if not value.isdigit():
+        raise FilterError([f"{FILTER_LABELS['after']} : position invalide."])
+    return Cursor(int(value), forward=bool(after))
+
+
+# --- conditions ------------------------------------------------------------------------
+
+
+def conditions(filters: StudentFilters) -> list[ColumnElement[bool]]:
+    """WHERE clauses of the filters; each an equality on an indexed column of the run."""
+    c = STUDENTS.c
+    where: list[ColumnElement[bool]] = [c.import_run_id == filters.run_id]
+    for name in ("source_table", "classification", "validation_state", "duplicate_confidence"):
+        if (value := getattr(filters, name)) is not None:
+            where.append(c[name] == value)
+    if filters.session_type is not None:
+        # Its own alias: the list also joins the trainings (for the session type it shows).
+        training = TRAININGS.alias("filtered_training")
+        where.append(
+            exists().where(
+                training.c.import_run_id == filters.run_id,
+                training.c.session_type == filters.session_type,
+                training.c.student_import_id == c.id,
+            )
+        )
+    if filters.search is not None:
+        where.append(search_condition(filters.search, filters.source_table))
+    return where
+
+
+def search_condition(search: Search, source_table: str | None) -> ColumnElement[bool]:
+    """A legacy id: one probe per source table of the unique (run, source_table, legacy_id)
+    index. A name: every word typed begins a word of the folded name (`name_key`: case,
+    accents, mojibake and word order do not matter), e.g. "ben ami" finds "Amine Benali"."""
+    c = STUDENTS.c
+    if search.kind == "legacy_id":
+        tables = [source_table] if source_table else list(SourceTable)
+        return and_(c.source_table.in_(tables), c.legacy_id == search.legacy_id)
+    return and_(*(or_(c.name_key.like(f"{word}%"), c.name_key.like(f"% {word}%")) for word in search.words))
+
+
+# --- keyset pages ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a sort order with one keyset: rows holding `where`, compared on `keys`,
+    ordered by `order` (the columns of the index that serves it)."""
+
+    where: ColumnElement[bool] | None
+    keys: tuple[Column[Any], ...]
+    order: tuple[Column[Any], ...]
+    holds: Callable[[Mapping[str, Any]], bool]
+
+
+def segments(sort: str) -> tuple[Segment, ...]:
+    c = STUDENTS.c
+    if sort == "legacy_id":
+        # Unique within a run: (source_table, legacy_id) is its own tiebreak.
+        keys = (c.source_table, c.legacy_id)
+        return (Segment(None, keys, keys, lambda row: True),)
+    if sort == "last_name":
+        # NULLs sort first on SQLite and last on PostgreSQL: named ones first, then the rest by id.
+        return (
+            Segment(
+                c.last_name.is_not(None),
+                (c.last_name, c.id),
+                (c.last_name, c.id),
+                lambda row: row["last_name"] is not None,
+            ),
+            Segment(
+                c.last_name.is_(None), (c.id,), (c.last_name, c.id), lambda row: row["last_name"] is None
+            ),
+        )
+    return (Segment(None, (c.id,), (c.id,), lambda row: True),)
+
+
+CURSOR_COLUMNS = ("id", "import_run_id", "source_table", "legacy_id", "last_name")
+
+
+def walk(
+    session: Session,
+    filters: StudentFilters,
+    base: Select[Any],
+    limit: int,
+    start: Mapping[str, Any] | None = None,
+    forward: bool = True,
+) -> list[Any]:
+    """Up to `limit` rows of `base` strictly after (or before) the row `start`, in sort order
+    (before: nearest first). `base` selects at least CURSOR_COLUMNS."""
+    parts = segments(filters.sort)
+    first = 0 if forward else len(parts) - 1
+    if start is not None:
+        first = next(i for i, part in enumerate(parts) if part.holds(start))
+    indices = range(first, len(parts)) if forward else range(first, -1, -1)
+    rows: list[Any] = []
+    for index in indices:
+        part = parts[index]
+        query = base.where(*conditions(filters))
+        if part.where is not None:
+            query = query.where(part.where)
+        if start is not None and index == first:
+            query = query.where(_beyond(part.keys, [start[key.name] for key in part.keys], forward))
+        order = [column.asc() if forward else column.desc() for column in part.order]
+        rows += session.execute(query.order_by(*order).limit(limit - len(rows))).all()
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _beyond(keys: Sequence[Column[Any]], values: Sequence[Any], forward: bool) -> ColumnElement[bool]:
+    if len(keys) == 1:
+        return keys[0] > values[0] if forward else keys[0] < values[0]
+    left, right = tuple_(*keys), tuple_(*values)
+    return left > right if forward else left < right
+
+
+LIST_COLUMNS = (
+    *CURSOR_COLUMNS,
+    "first_name",
+    "phone_normalized",
+    "phone_status",
+    "email_normalized",
+    "email_status",
+    "classification",
+    "validation_state",
+    "duplicate_confidence",
+    "import_action",
+    "review_decision",
+)
+
+
+def list_base() -> Select[Any]:
+    return select(*(STUDENTS.c[name] for name in LIST_COLUMNS), TRAININGS.c.session_type).outerjoin(
+        TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id
+    )
+
+
+def list_page(
+    session: Session, filters: StudentFilters, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """One page of the list, phones and e-mails masked. A cursor names the row that the page
+    starts after (next) or ends before (previous)."""
+    if filters.run_id is None:
+        return Page([], None, None)
+    start = _cursor_row(session, filters, cursor)
+    forward = cursor is None or cursor.forward
+    rows = walk(session, filters, list_base(), size + 1, start, forward)
+    more = len(rows) > size
+    rows = rows[:size] if forward else rows[:size][::-1]
+    if not rows:
+        return Page([], None, None)
+    first, last = rows[0]._mapping, rows[-1]._mapping
+    has_next = more if forward else bool(walk(session, filters, list_base(), 1, last, True))
+    has_previous = more if not forward else bool(walk(session, filters, list_base(), 1, first, False))
+    return Page(
+        [list_row(row._mapping) for row in rows],
+        next_after=last["id"] if has_next else None,
+        previous_before=first["id"] if has_previous else None,
+    )
+
+
+def _cursor_row(session: Session, filters: StudentFilters, cursor: Cursor | None) -> Mapping[str, Any] | None:
+    if cursor is None:
+        return None
+    query = select(*(STUDENTS.c[name] for name in CURSOR_COLUMNS)).where(STUDENTS.c.id == cursor.row_id)
+    row = session.execute(query).first()
+    if row is None or row.import_run_id != filters.run_id:
+        raise FilterError(
+            ["Page : cette position n'existe plus dans cet import ; reprenez à la première page."]
+        )
+    return row._mapping
+
+
+def list_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as lists show it: names in full, phone and e-mail masked (never the raw values)."""
+    shown = {name: row[name] for name in LIST_COLUMNS if name not in ("phone_normalized", "email_normalized")}
+    shown["session_type"] = row["session_type"]
+    shown["phone"] = mask_phone(row["phone_normalized"])
+    shown["email"] = mask_email(row["email_normalized"])
+    return shown
+
+
+def count_rows(session: Session, filters: StudentFilters, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(rows, capped): counts at most `cap` + 1 index entries, so a million-row run stays cheap."""
+    if filters.run_id is None:
+        return 0, False
+    matching = select(STUDENTS.c.id).where(*conditions(filters)).limit(cap + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    return min(total, cap), total > cap
+
+
+def iter_batches(
+    session: Session, filters: StudentFilters, base: Select[Any], batch: int = EXPORT_BATCH
+) -> Iterator[list[Any]]:
+    """Every row of `base` that the filters keep, in sort order, `batch` rows per query."""
+    if filters.run_id is None:
+        return
+    start: Mapping[str, Any] | None = None
+    while True:
+        rows = walk(session, filters, base, batch, start)
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        start = rows[-1]._mapping
+
+
+# --- one row ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HintView:
+    confidence: str
+    reason: str
+    score: int | None
+    target_type: str
+    target_id: int
+    target_row: Mapping[str, Any] | None  # id, source_table, legacy_id of a staged target
+
+
+@dataclass(frozen=True)
+class StudentDetail:
+    row: LegacyStudentImport
+    training: LegacyTrainingImport | None
+    hints: list[HintView]
+
+
+def student_detail(session: Session, row_id: int) -> StudentDetail | None:
+    row = session.get(LegacyStudentImport, row_id)
+    if row is None:
+        return None
+    training = session.scalar(select(LegacyTrainingImport).where(TRAININGS.c.student_import_id == row_id))
+    return StudentDetail(row, training, duplicate_hints(session, row_id))
+
+
+def duplicate_hints(session: Session, row_id: int) -> list[HintView]:
+    """The row's hints, strongest first; a staged target comes with its table and legacy id."""
+    hints = session.scalars(
+        select(LegacyDuplicateHint).where(LegacyDuplicateHint.student_import_id == row_id)
+    ).all()
+    staged_ids = {hint.target_id for hint in hints if hint.target_type == STAGED_ROW}
+    targets = (
+        {
+            row.id: row._mapping
+            for row in session.execute(
+                select(STUDENTS.c.id, STUDENTS.c.source_table, STUDENTS.c.legacy_id).where(
+                    STUDENTS.c.id.in_(staged_ids)
+                )
+            )
+        }
+        if staged_ids
+        else {}
+    )
+    views = [
+        HintView(
+            hint.confidence,
+            hint.reason,
+            hint.score,
+            hint.target_type,
+            hint.target_id,
+            targets.get(hint.target_id) if hint.target_type == STAGED_ROW else None,
+        )
+        for hint in hints
+    ]
+    return sorted(
+        views, key=lambda view: (-CONFIDENCE_ORDER.get(view.confidence, 0), view.target_type, view.target_id)
+    )
+
+
+def view_raw_payload(session: Session, row_id: int, actor_id: int) -> dict[str, Any] | None:
+    """The row's source record, verbatim; each view is audited (who, which row; never the data).
+    The caller commits."""
+    row = session.execute(
+        select(STUDENTS.c.import_run_id, STUDENTS.c.raw_payload).where(STUDENTS.c.id == row_id)
+    ).first()
+    if row is None:
+        return None
+    record(
+        session,
+        "legacy_import.raw_viewed",
+        object_type="legacy_student_import",
+        object_id=row_id,
+        actor_id=actor_id,
+        details={"import_run_id": row.import_run_id},
+    )
+    payload = row.raw_payload
+    return payload if isinstance(payload, dict) else {"valeur": payload}

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.legacy_import.models import LegacyCourseMapping, LegacyDuplicateHint, LegacyImportRun
+from app.legacy_import.models import LegacyImportRun
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, student_batches
-from app.legacy_import.references import RunReferences
+from app.legacy_import.planning import ROW_COLUMNS, Planner
 from app.legacy_import.rules import plan
-from app.legacy_import.rules.duplicates import STAGED_ROW
-from app.legacy_import.vocab import DuplicateConfidence, RunStatus
+from app.legacy_import.vocab import RunStatus
 from app.models_base import utcnow
-
-HINTS = LegacyDuplicateHint.__table__
-ROW_COLUMNS = (
-    STUDENTS.c.classification,
-    STUDENTS.c.validation_state,
-    STUDENTS.c.legacy_formation_id,
-    STUDENTS.c.legacy_session_id,
-    STUDENTS.c.review_decision,
-    STUDENTS.c.classification_override,
-)
 
 
 def dry_run_phase() -> Phase:
@@ -93,59 +82,10 @@ def reasons(outcomes: Counter[tuple[str, str]], outcome: str) -> dict[str, int]:
 
 
 def tally_plans(context: StepContext) -> Counter[tuple[str, str]]:
-    """Plan every row in id order, so that the first row of a person gets the lead and the
-    later rows sharing its phone or e-mail link to it."""
-    session, run_id = context.session, context.run_id
-    course_decisions = dict(
-        session.execute(
-            select(LegacyCourseMapping.legacy_formation_id, LegacyCourseMapping.decision).where(
-                LegacyCourseMapping.import_run_id == run_id
-            )
-        ).all()
-    )
-    references = RunReferences.load(session, run_id)
+    """Plan every row of the run, in id order, as the commit would."""
+    planner = Planner.load(context.session, context.run_id)
     outcomes: Counter[tuple[str, str]] = Counter()
-    people_with_lead: set[int] = set()
-    whole_run = StepContext(session, run_id, 0, context.settings, None)
+    whole_run = StepContext(context.session, context.run_id, 0, context.settings, None)
     for batch in student_batches(whole_run, ROW_COLUMNS):
-        existing, same_person = row_links(session, [row.id for row in batch])
-        for row in batch:
-            person = same_person.get(row.id, row.id)
-            planned = plan.plan_row(
-                row.classification,
-                row.validation_state,
-                row.id in existing,
-                person in people_with_lead,
-                course_decisions.get(references.formation_of(row.legacy_formation_id, row.legacy_session_id)),
-                review_decision=row.review_decision,
-                classification_override=row.classification_override,
-            )
-            if planned.outcome == plan.CREATE_LEAD:
-                people_with_lead.add(person)
-            outcomes[planned] += 1
+        outcomes.update(row_plan.planned for row_plan in planner.plan(batch))
     return outcomes
-
-
-def row_links(session: Session, row_ids: list[int]) -> tuple[set[int], dict[int, int]]:
-    """Rows tied to an existing user or lead, and each row's first row of the same person in the
-    run: by high hints that no reviewer rejected, and by any hint a reviewer confirmed."""
-    query = select(
-        HINTS.c.student_import_id,
-        HINTS.c.target_type,
-        HINTS.c.target_id,
-        HINTS.c.confidence,
-        HINTS.c.decision,
-    ).where(
-        HINTS.c.student_import_id.in_(row_ids),
-        or_(HINTS.c.confidence == DuplicateConfidence.HIGH, HINTS.c.decision == plan.CONFIRMED),
-    )
-    existing: set[int] = set()
-    first_rows: dict[int, list[int]] = defaultdict(list)
-    for row_id, target_type, target_id, confidence, decision in session.execute(query):
-        if not plan.hint_links(confidence, decision):
-            continue
-        if target_type == STAGED_ROW:
-            first_rows[row_id].append(target_id)
-        else:
-            existing.add(row_id)
-    return existing, {row_id: min(targets) for row_id, targets in first_rows.items()}

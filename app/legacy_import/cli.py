@@ -20,6 +20,7 @@ from app.config import ConfigError
 from app.extensions import db
 from app.legacy_import import export as export_service
 from app.legacy_import import tasks
+from app.legacy_import.commit import commit_report, rollback_report
 from app.legacy_import.connections import open_reader
 from app.legacy_import.demo import demo_command
 from app.legacy_import.models import LegacyImportRun
@@ -140,7 +141,9 @@ def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
     return run_summary(run)
 
 
-def _start(run_id: int, phase: str | None, enqueue: bool, as_json: bool) -> dict[str, Any]:
+def _start(
+    run_id: int, phase: str | None, enqueue: bool, as_json: bool, batch_size: int | None = None
+) -> dict[str, Any]:
     """Run the ingestion (`phase` None) or a phase here, or enqueue it for a worker. The run row
     is committed before anything is enqueued."""
     if enqueue:
@@ -148,13 +151,15 @@ def _start(run_id: int, phase: str | None, enqueue: bool, as_json: bool) -> dict
         if phase is None:
             tasks.ingest_run.delay(run_id)
         else:
-            tasks.run_phase.delay(run_id, phase)
+            tasks.run_phase.delay(run_id, phase, batch_size)
         return {**run_summary(get_run(db.session, run_id)), "enqueued": True}
     config = current_app.config
     if phase is None:
         return _execute(run_id, as_json, lambda progress: run_ingestion(db.session, config, run_id, progress))
     return _execute(
-        run_id, as_json, lambda progress: run_named_phase(db.session, config, run_id, phase, progress)
+        run_id,
+        as_json,
+        lambda progress: run_named_phase(db.session, config, run_id, phase, progress, batch_size),
     )
 
 
@@ -206,6 +211,45 @@ def dry_run_command(run_id: int, enqueue: bool, as_json: bool) -> None:
         emit(summary, as_json, _describe_started)
         return
     emit(get_run(db.session, run_id).dry_run_report or {}, as_json, describe_report)
+
+
+@legacy_cli.command("commit")
+@run_option
+@click.option(
+    "--batch",
+    "batch_size",
+    type=click.IntRange(min=1, max=10_000),
+    default=100,
+    show_default=True,
+    help="Rows per transaction.",
+)
+@async_option
+@json_option
+@one_line_errors
+def commit_command(run_id: int, batch_size: int, enqueue: bool, as_json: bool) -> None:
+    """Create the CRM leads and completed trainings the dry run planned (safe to re-run)."""
+    get_run(db.session, run_id)
+    summary = _start(run_id, "commit", enqueue, as_json, batch_size)
+    emit({**summary, "commit": commit_report(db.session, run_id)}, as_json, describe_commit)
+
+
+@legacy_cli.command("rollback")
+@run_option
+@async_option
+@json_option
+@one_line_errors
+def rollback_command(run_id: int, enqueue: bool, as_json: bool) -> None:
+    """Undo exactly what the run's commit created; what was changed since is left and reported."""
+    get_run(db.session, run_id)
+    summary = _start(run_id, "rollback", enqueue, as_json)
+    emit({**summary, "rollback": rollback_report(db.session, run_id)}, as_json, describe_commit)
+
+
+def describe_commit(summary: dict[str, Any]) -> str:
+    if summary.get("enqueued"):
+        return _describe_started(summary)
+    details = summary.get("commit") or summary.get("rollback") or {}
+    return describe_run(summary) + "\n" + "\n".join(f"  {name}: {count}" for name, count in details.items())
 
 
 @legacy_cli.command("resume")

@@ -60,6 +60,8 @@ class Phase:
     done: RunStatus
     starts_from: frozenset[RunStatus]
     steps: Sequence[tuple[str, Step]]
+    # What the progress counts (rows_total): the run's staged rows unless the phase says.
+    count_rows: Callable[[Session, int], int] | None = None
 
     @property
     def step_names(self) -> tuple[str, ...]:
@@ -82,7 +84,8 @@ def run_phase(
     try:
         for name, step in phase.steps[first:]:
             if not resuming:
-                enter_step(session, run_id, phase.working, name, rows_total=_staged_rows(session, run_id))
+                total = (phase.count_rows or staged_rows)(session, run_id)
+                enter_step(session, run_id, phase.working, name, rows_total=total)
             resuming = False
             run = get_run(session, run_id)
             step(StepContext(session, run_id, run.step_checkpoint or 0, settings, progress))
@@ -103,7 +106,7 @@ def _first_step(run: LegacyImportRun, phase: Phase) -> int:
     raise RunError(f"run {run.id} is {run.status}; {phase.name} needs a run that is {allowed}")
 
 
-def _staged_rows(session: Session, run_id: int) -> int:
+def staged_rows(session: Session, run_id: int) -> int:
     query = select(func.count()).select_from(STUDENTS).where(STUDENTS.c.import_run_id == run_id)
     return int(session.execute(query).scalar_one())
 

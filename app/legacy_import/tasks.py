@@ -68,10 +68,10 @@ def ingest_chunk(self, run_id: int, chunk_id: int) -> None:  # type: ignore[no-u
 
 
 @shared_task(bind=True, max_retries=None, name="legacy_import.run_phase")
-def run_phase(self, run_id: int, phase: str) -> None:  # type: ignore[no-untyped-def]
-    """Validate, classify or dry-run a run (`phase` names which)."""
+def run_phase(self, run_id: int, phase: str, batch_size: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Validate, classify, dry-run, commit or roll back a run (`phase` names which)."""
     try:
-        run_named_phase(db.session, current_app.config, run_id, phase)
+        run_named_phase(db.session, current_app.config, run_id, phase, batch_size=batch_size)
     except RunBusy:
         raise _retry_later(self) from None
     except Exception as error:  # noqa: BLE001 - re-raised, without the message

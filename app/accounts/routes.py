@@ -51,8 +51,9 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout() -> Response:
-    record(db.session, "auth.signed_out", actor_id=current_user.id, object_type="user",
-           object_id=current_user.id)
+    record(
+        db.session, "auth.signed_out", actor_id=current_user.id, object_type="user", object_id=current_user.id
+    )
     db.session.commit()
     logout_user()
     flash("Vous êtes déconnecté.", "info")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.legacy_import.masking import mask_email, mask_name, mask_phone, mask_value
@@ -85,17 +85,13 @@ def export_run(
     return count
 
 
-def export_select() -> Select[Any]:
-    """The columns of an export line: the staged row and the session type of its training."""
-    columns = [STUDENTS.c[name] for name in STUDENT_COLUMNS] + [TRAININGS.c.session_type]
-    return select(*columns).outerjoin(TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id)
-
-
 def staged_rows(session: Session, run_id: int, batch_size: int) -> Iterator[dict[str, Any]]:
+    columns = [STUDENTS.c[name] for name in STUDENT_COLUMNS] + [TRAININGS.c.session_type]
     after_id = 0
     while True:
         query = (
-            export_select()
+            select(*columns)
+            .outerjoin(TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id)
             .where(STUDENTS.c.import_run_id == run_id, STUDENTS.c.id > after_id)
             .order_by(STUDENTS.c.id)
             .limit(batch_size)

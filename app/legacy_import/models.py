@@ -165,8 +165,8 @@ class LegacyStudentImport(db.Model):
     text_repairs: Mapped[list[str] | None] = mapped_column(JSON)
     raw_payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # A reviewer's decision on the row: "approved" lets a row in review go to the commit,
-    # "skipped" keeps it out; a classification override sets classification_rule to
-    # "reviewer_override". Every decision is also in the audit trail.
+    # "skipped" keeps it out; a reviewer's classification goes to classification_override
+    # (the rules' answer stays in classification). Every decision is also in the audit trail.
     review_decision: Mapped[str | None] = mapped_column(String(20))
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

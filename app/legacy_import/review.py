@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select
@@ -141,12 +140,14 @@ def _decide_rows(session: Session, command: ReviewCommand, actor_id: int | None)
             )
     now, changed = utcnow(), 0
     for row in rows:
-        before = _snapshot(row, command.action)
-        _apply(row, command, actor_id, now)
-        after = _snapshot(row, command.action)
-        if before != after:
-            changed += 1
-            _audit(session, command, actor_id, row, before, after)
+        state, before = _decision_state(row), _snapshot(row, command.action)
+        _apply(row, command)
+        if _decision_state(row) == state:
+            continue
+        if command.action != NOTE:
+            row.reviewed_by_id, row.reviewed_at = actor_id, now
+        changed += 1
+        _audit(session, command, actor_id, row, before, _snapshot(row, command.action))
     return ReviewResult(command.action, changed, len(rows) - changed)
 
 
@@ -171,18 +172,19 @@ def _queue_rows(session: Session, run_id: int, row_ids: Iterable[int]) -> list[L
     return rows
 
 
-def _apply(row: LegacyStudentImport, command: ReviewCommand, actor_id: int | None, now: datetime) -> None:
+def _apply(row: LegacyStudentImport, command: ReviewCommand) -> None:
+    """Overriding the classification is a decision on the row too: it approves it."""
     if command.action == NOTE:
         row.review_note = (command.note or "").strip()
         return
     if command.action == OVERRIDE:
         row.classification_override = command.classification
         row.override_reason = (command.reason or "").strip()
-    decision = plan.SKIPPED if command.action == SKIP else plan.APPROVED
-    if row.review_decision != decision or command.action == OVERRIDE:
-        row.review_decision = decision
-        row.reviewed_by_id = actor_id
-        row.reviewed_at = now
+    row.review_decision = plan.SKIPPED if command.action == SKIP else plan.APPROVED
+
+
+def _decision_state(row: LegacyStudentImport) -> tuple[str | None, ...]:
+    return (row.review_decision, row.classification_override, row.override_reason, row.review_note)
 
 
 def _snapshot(row: LegacyStudentImport, action: str) -> dict[str, Any]:

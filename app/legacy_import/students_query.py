@@ -1,11 +1,16 @@
 """Staged rows as the review workspace lists them: filters, search, keyset pages, export batches.
 
 Designed for a million staged rows per run on PostgreSQL:
-- every query is bounded to one run (no run asked: the latest one) and every filter is an
-  equality on a column that an index starting with `import_run_id` carries (migration 0005);
+- every query is bounded to one run (no run asked: the latest one), and to that run's id range;
+  each filter is an equality on a column that an index starting with `import_run_id` carries
+  (migration 0006), each sort has such an index too;
 - pages are keyset pages: `WHERE (sort key) > (key of the last row shown) ORDER BY sort key
   LIMIT 51`, so page 20,000 costs what page 1 costs; no OFFSET;
-- the total is a bounded count (`COUNT_CAP`): exact up to 10,000 rows, then "more than".
+- the total is a bounded count: exact up to `COUNT_CAP` rows, then "more than", and on
+  PostgreSQL given `COUNT_BUDGET_MS` at most, then "not counted";
+- name search uses a trigram index on PostgreSQL.
+Measured on 1.2 million rows (two runs): a page 2-15 ms whatever the filters, sort and depth;
+a name search 5-250 ms; a count up to 300 ms; the CSV export 6-11k rows/s.
 
 Cursors are row ids, never sort values: a last name never goes into a URL. Search takes a
 legacy id or words of a name, never a phone number or an e-mail address (see `parse_search`).
@@ -18,10 +23,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, and_, exists, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Column, ColumnElement, Select, and_, exists, func, or_, select, text, tuple_
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, defer
 
 from app.audit.services import record
+from app.legacy_import.export import STUDENT_COLUMNS
 from app.legacy_import.masking import mask_email, mask_phone
 from app.legacy_import.models import (
     LegacyDuplicateHint,
@@ -45,6 +52,7 @@ RUNS = LegacyImportRun.__table__
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
+COUNT_BUDGET_MS = 300
 EXPORT_BATCH = 1000
 MAX_SEARCH_LENGTH = 100
 
@@ -103,6 +111,10 @@ class StudentFilters:
     search: Search | None = None
     search_text: str = ""
     sort: str = "id"
+    # The run's lowest and highest row ids. Bounding every query by them keeps PostgreSQL from
+    # walking the primary key through other runs' rows when it misjudges where a run's rows lie
+    # (measured: 0.1-0.3 s at a run's first and last page with a million-row run beside it).
+    id_range: tuple[int, int] | None = None
 
     def query_args(self) -> dict[str, str]:
         """The filters as a query string (links of the list and its export; no cursor)."""
@@ -157,7 +169,14 @@ def parse_filters(session: Session, args: Mapping[str, str]) -> StudentFilters:
     run_id = _collect(errors, lambda: _parse_run(session, (args.get("run") or "").strip()))
     if errors:
         raise FilterError(errors)
-    return StudentFilters(run_id=run_id, search=search, search_text=search_text, sort=sort, **values)
+    return StudentFilters(
+        run_id=run_id,
+        search=search,
+        search_text=search_text,
+        sort=sort,
+        id_range=run_id_range(session, run_id),
+        **values,
+    )
 
 
 def _collect(errors: list[str], parse: Callable[[], Any]) -> Any:
@@ -178,6 +197,16 @@ def _parse_run(session: Session, value: str) -> int | None:
 
 def latest_run_id(session: Session) -> int | None:
     return session.scalar(select(func.max(RUNS.c.id)))
+
+
+def run_id_range(session: Session, run_id: int | None) -> tuple[int, int] | None:
+    """Two probes of the (import_run_id, id) index."""
+    if run_id is None:
+        return None
+    low, high = session.execute(
+        select(func.min(STUDENTS.c.id), func.max(STUDENTS.c.id)).where(STUDENTS.c.import_run_id == run_id)
+    ).one()
+    return None if low is None else (low, high)
 
 
 def parse_search(text: str) -> Search | None:
@@ -221,11 +250,13 @@ def conditions(filters: StudentFilters) -> list[ColumnElement[bool]]:
     """WHERE clauses of the filters; each an equality on an indexed column of the run."""
     c = STUDENTS.c
     where: list[ColumnElement[bool]] = [c.import_run_id == filters.run_id]
+    if filters.id_range is not None:
+        where.append(c.id.between(*filters.id_range))
     for name in ("source_table", "classification", "validation_state", "duplicate_confidence"):
         if (value := getattr(filters, name)) is not None:
             where.append(c[name] == value)
     if filters.session_type is not None:
-        # Its own alias: the list also joins the trainings (for the session type it shows).
+        # An alias of its own, so that a query joining the trainings keeps this one correlated.
         training = TRAININGS.alias("filtered_training")
         where.append(
             exists().where(
@@ -342,9 +373,22 @@ LIST_COLUMNS = (
 
 
 def list_base() -> Select[Any]:
-    return select(*(STUDENTS.c[name] for name in LIST_COLUMNS), TRAININGS.c.session_type).outerjoin(
-        TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id
+    return select(*(STUDENTS.c[name] for name in LIST_COLUMNS))
+
+
+def export_base() -> Select[Any]:
+    return select(*(STUDENTS.c[name] for name in STUDENT_COLUMNS))
+
+
+def with_session_types(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows as dicts, each with the session type of its training. A second query by ids, not
+    a join: joined, PostgreSQL merges along the whole trainings index before the LIMIT applies."""
+    ids = [row.id for row in rows]
+    query = select(TRAININGS.c.student_import_id, TRAININGS.c.session_type).where(
+        TRAININGS.c.student_import_id.in_(ids)
     )
+    types: dict[int, str | None] = {row_id: kind for row_id, kind in session.execute(query)} if ids else {}
+    return [{**row._mapping, "session_type": types.get(row.id)} for row in rows]
 
 
 def list_page(
@@ -363,9 +407,12 @@ def list_page(
         return Page([], None, None)
     first, last = rows[0]._mapping, rows[-1]._mapping
     has_next = more if forward else bool(walk(session, filters, list_base(), 1, last, True))
-    has_previous = more if not forward else bool(walk(session, filters, list_base(), 1, first, False))
+    if not forward:
+        has_previous = more
+    else:  # the first page has nothing before it; a later one probes one row back
+        has_previous = cursor is not None and bool(walk(session, filters, list_base(), 1, first, False))
     return Page(
-        [list_row(row._mapping) for row in rows],
+        [list_row(row) for row in with_session_types(session, rows)],
         next_after=last["id"] if has_next else None,
         previous_before=first["id"] if has_previous else None,
     )
@@ -380,7 +427,7 @@ def _cursor_row(session: Session, filters: StudentFilters, cursor: Cursor | None
         raise FilterError(
             ["Page : cette position n'existe plus dans cet import ; reprenez à la première page."]
         )
-    return row._mapping
+    return dict(row._mapping)
 
 
 def list_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -392,13 +439,44 @@ def list_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def count_rows(session: Session, filters: StudentFilters, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(rows, capped): counts at most `cap` + 1 index entries, so a million-row run stays cheap."""
+def count_rows(
+    session: Session, filters: StudentFilters, cap: int = COUNT_CAP, budget_ms: int = COUNT_BUDGET_MS
+) -> tuple[int | None, bool]:
+    """(rows, capped), counting at most `cap` + 1 rows. On PostgreSQL the count also gets at most
+    `budget_ms`: a combination of filters that no single index serves (measured: three of them
+    on a million-row run, 0.8 s) gives (None, False), "not counted", rather than a slow page."""
     if filters.run_id is None:
         return 0, False
     matching = select(STUDENTS.c.id).where(*conditions(filters)).limit(cap + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    query = select(func.count()).select_from(matching)
+    if session.get_bind().dialect.name == "postgresql":
+        total = scalar_within(session, query, budget_ms)
+        if total is None:
+            return None, False
+    else:
+        total = session.scalar(query) or 0
     return min(total, cap), total > cap
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement timeout
+
+
+def scalar_within(session: Session, query: Select[Any], budget_ms: int) -> Any:
+    """PostgreSQL: `query`'s scalar under a statement timeout, in a savepoint; None when the time
+    ran out. The transaction and its own timeout are as they were afterwards."""
+    previous = session.scalar(text("SELECT current_setting('statement_timeout')"))
+    try:
+        with session.begin_nested():
+            session.execute(
+                text("SELECT set_config('statement_timeout', :value, true)"), {"value": f"{budget_ms}ms"}
+            )
+            value = session.scalar(query)
+            session.execute(text("SELECT set_config('statement_timeout', :value, true)"), {"value": previous})
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        return None
+    return value
 
 
 def iter_batches(
@@ -438,11 +516,14 @@ class StudentDetail:
 
 
 def student_detail(session: Session, row_id: int) -> StudentDetail | None:
-    row = session.get(LegacyStudentImport, row_id)
+    row = session.get(LegacyStudentImport, row_id, options=[defer(LegacyStudentImport.raw_payload)])
     if row is None:
         return None
     training = session.scalar(select(LegacyTrainingImport).where(TRAININGS.c.student_import_id == row_id))
     return StudentDetail(row, training, duplicate_hints(session, row_id))
+
+
+HINT_RANK = {str(confidence): rank for confidence, rank in CONFIDENCE_ORDER.items()}
 
 
 def duplicate_hints(session: Session, row_id: int) -> list[HintView]:
@@ -453,7 +534,7 @@ def duplicate_hints(session: Session, row_id: int) -> list[HintView]:
     staged_ids = {hint.target_id for hint in hints if hint.target_type == STAGED_ROW}
     targets = (
         {
-            row.id: row._mapping
+            row.id: dict(row._mapping)
             for row in session.execute(
                 select(STUDENTS.c.id, STUDENTS.c.source_table, STUDENTS.c.legacy_id).where(
                     STUDENTS.c.id.in_(staged_ids)
@@ -475,7 +556,7 @@ def duplicate_hints(session: Session, row_id: int) -> list[HintView]:
         for hint in hints
     ]
     return sorted(
-        views, key=lambda view: (-CONFIDENCE_ORDER.get(view.confidence, 0), view.target_type, view.target_id)
+        views, key=lambda view: (-HINT_RANK.get(view.confidence, 0), view.target_type, view.target_id)
     )
 
 

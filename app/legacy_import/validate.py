@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -17,6 +17,7 @@ from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
 from app.legacy_import.references import RunReferences
 from app.legacy_import.rules import duplicates as dup
+from app.legacy_import.rules.plan import REJECTED
 from app.legacy_import.rules.sessions import session_mapping_type
 from app.legacy_import.rules.validation import RowFacts, validate
 from app.legacy_import.settings import RuleSettings
@@ -123,6 +124,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
             ),
         )
     )
+    decisions = reviewer_decisions(session, run_id)
     session.execute(delete(HINTS).where(HINTS.c.import_run_id == run_id))
     rows = (
         {
@@ -133,6 +135,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
             "confidence": h.confidence,
             "reason": h.reason,
             "score": h.score,
+            **decisions.get((h.row_id, h.target_type, h.target_id), NO_DECISION),
         }
         for h in hints
     )
@@ -142,6 +145,30 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
     assert run is not None
     run.shared_contacts = {"phones": sorted(shared_phones), "emails": sorted(shared_emails)}
     session.commit()
+
+
+NO_DECISION = {"decision": None, "decided_by_id": None, "decided_at": None}
+
+
+def reviewer_decisions(session: Session, run_id: int) -> dict[tuple[int, str, int], dict[str, Any]]:
+    """Reviewers' confirm/reject decisions on the run's hints, to carry over to the new hints
+    that link the same row to the same target when validation runs again."""
+    query = select(
+        HINTS.c.student_import_id,
+        HINTS.c.target_type,
+        HINTS.c.target_id,
+        HINTS.c.decision,
+        HINTS.c.decided_by_id,
+        HINTS.c.decided_at,
+    ).where(HINTS.c.import_run_id == run_id, HINTS.c.decision.is_not(None))
+    return {
+        (row.student_import_id, row.target_type, row.target_id): {
+            "decision": row.decision,
+            "decided_by_id": row.decided_by_id,
+            "decided_at": row.decided_at,
+        }
+        for row in session.execute(query)
+    }
 
 
 def _unless_shared(value: str | None, shared: set[str]) -> str | None:
@@ -252,8 +279,10 @@ def validate_rows(context: StepContext) -> None:
 def hints_by_row(
     session: Session, row_ids: Sequence[int]
 ) -> dict[int, list[tuple[DuplicateConfidence, str]]]:
+    """The rows' hints, as (confidence, target type); a hint a reviewer rejected is not the same
+    person and no longer counts."""
     query = select(HINTS.c.student_import_id, HINTS.c.confidence, HINTS.c.target_type).where(
-        HINTS.c.student_import_id.in_(row_ids)
+        HINTS.c.student_import_id.in_(row_ids), or_(HINTS.c.decision.is_(None), HINTS.c.decision != REJECTED)
     )
     found: dict[int, list[tuple[DuplicateConfidence, str]]] = defaultdict(list)
     for row_id, confidence, target_type in session.execute(query):

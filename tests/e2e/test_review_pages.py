@@ -387,3 +387,29 @@ def test_review_audit_events_have_an_actor_and_no_personal_data(web_app: Flask, 
         assert {"before", "after", "run_id"} <= set(event.details)
         text = json.dumps(event.details, ensure_ascii=False)
         assert not [value for value in personal if value in text], event.action
+
+
+def test_hint_decisions_survive_a_new_validation(web_app: Flask, client_as: Any) -> None:
+    run_id, _ = pipeline(web_app)
+    staged = next(r for r in rows(web_app, validation_state="valid") if r.phone_normalized)
+    with web_app.app_context():
+        db.session.add(CrmLead(first_name="X", last_name="Y", phone=staged.phone_normalized))
+        db.session.commit()
+    prepare(web_app, run_id)
+    with web_app.app_context():
+        hint_id = db.session.scalars(
+            select(LegacyDuplicateHint.id).filter_by(student_import_id=staged.id, target_type="crm_lead")
+        ).one()
+    act(client_as("reviewer"), run_id, "reject_hint", [], hint_id=hint_id)
+
+    prepare(web_app, run_id)  # validation rebuilds the hints
+
+    with web_app.app_context():
+        hint = db.session.scalars(
+            select(LegacyDuplicateHint).filter_by(student_import_id=staged.id, target_type="crm_lead")
+        ).one()
+        assert hint.decision == "rejected"
+        assert hint.decided_by_id is not None
+        assert (
+            db.session.get(LegacyStudentImport, staged.id).validation_state == "valid"
+        )  # not a duplicate now

@@ -328,3 +328,13 @@ def test_pages_load_their_script_from_static_and_have_no_inline_code(web_app: Fl
 
 def test_every_counter_has_a_label() -> None:
     assert set(COUNTER_LABELS) == set(RUN_COUNTERS)
+
+
+def test_the_workspace_cannot_start_a_commit_or_a_rollback(client_as: Any) -> None:
+    client = client_as("administrator")
+    client.application.test_cli_runner().invoke(args=["legacy", "import", "--json"])
+    token = csrf_token(client, "/admin/legacy-imports")
+    for phase in ("commit", "rollback"):
+        assert client.post(f"/admin/legacy-imports/1/{phase}", data={"csrf_token": token}).status_code == 404
+    page = client.get("/admin/legacy-imports/1").get_data(as_text=True)
+    assert "/1/commit" not in page and "/1/rollback" not in page

@@ -164,6 +164,8 @@ def test_the_phases_run_on_workers(env: dict[str, str], workers: Workers) -> Non
         ("validate", "validated"),
         ("classify", "classified"),
         ("dry-run", "dry_run_ready"),
+        ("commit", "committed"),
+        ("rollback", "rolled_back"),
     ):
         assert cli_json(env, phase, f"--run={run_id}", "--async")["enqueued"] is True
         wait_for(env, run_id, lambda s, status=status: s["status"] == status)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -42,7 +44,18 @@ def optional_int(value: object) -> int | None:
     return int(str(value))
 
 
-class ReviewActionForm(FlaskForm):
+class RepeatedForm(FlaskForm):
+    """A form drawn once per row: its hidden fields (the CSRF token among them) render without
+    an `id`, so that the page does not repeat the same ids."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self:
+            if isinstance(field.widget, HiddenInput):
+                field.render_kw = {**(field.render_kw or {}), "id": False}
+
+
+class ReviewActionForm(RepeatedForm):
     """One action on one row, a hint, or a selection of rows. `group`, `show` and `after` only
     bring the reviewer back to where they were."""
 
@@ -80,7 +93,7 @@ class ReviewActionForm(FlaskForm):
         return tuple(chosen or ())
 
 
-class CourseMappingForm(FlaskForm):
+class CourseMappingForm(RepeatedForm):
     run_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Import manquant.")])
     mapping_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
     decision = SelectField(
@@ -96,7 +109,7 @@ class CourseMappingForm(FlaskForm):
     course_id = SelectField("Formation actuelle", coerce=optional_int, validate_choice=False)
 
 
-class SessionMappingForm(FlaskForm):
+class SessionMappingForm(RepeatedForm):
     run_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Import manquant.")])
     mapping_id = IntegerField(widget=HiddenInput(), validators=[InputRequired("Session manquante.")])
     decision = SelectField(

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.legacy_import import reports, tasks
 from app.legacy_import.models import LegacyImportRun
 from app.legacy_import.phases import Phase
-from app.legacy_import.pipeline import PHASE_NAMES, phases
+from app.legacy_import.pipeline import phases
 from app.legacy_import.runs import RunError, create_run, describe_error
 from app.legacy_import.vocab import RunStatus
 from app.legacy_import.web import bp
@@ -89,7 +89,7 @@ def new_run() -> Response:
 @bp.route("/<int:run_id>/<phase>", methods=["POST"])
 @permission_required(VALIDATE)
 def start_phase(run_id: int, phase: str) -> Response:
-    if phase not in PHASE_NAMES:
+    if phase not in WEB_PHASES:
         abort(404)
     run = _run_or_404(run_id)
     if not PhaseForm().validate_on_submit():
@@ -156,8 +156,12 @@ def _run_or_404(run_id: int) -> LegacyImportRun:
     return run
 
 
+WEB_PHASES = ("validate", "classify", "dry-run")  # commit and rollback start from the CLI only
+
+
 def _phases() -> dict[str, Phase]:
-    return phases(current_app.config)
+    """The phases the workspace may start: never commit or rollback (SPEC, "Security")."""
+    return {name: phase for name, phase in phases(current_app.config).items() if name in WEB_PHASES}
 
 
 def startable_phases(run: LegacyImportRun) -> list[str]:

@@ -23,7 +23,7 @@ from app.accounts.permissions import VIEW, VIEW_RAW
 from app.audit.services import record
 from app.extensions import db
 from app.legacy_import import students_query as staged
-from app.legacy_import.export import COLUMNS, csv_cells, export_select, mask_row
+from app.legacy_import.export import COLUMNS, csv_cells, mask_row
 from app.legacy_import.masking import mask_email, mask_phone
 from app.legacy_import.models import LegacyImportRun, LegacyStudentImport
 from app.legacy_import.web import bp
@@ -86,12 +86,14 @@ def students() -> str | tuple[str, int]:
 def _render_list(
     filters: staged.StudentFilters | None = None,
     page: staged.Page | None = None,
-    count: tuple[int, bool] | None = None,
+    count: tuple[int | None, bool] | None = None,
     errors: list[str] | None = None,
 ) -> str:
     values = {name: request.args.get(name, "") for name in (*staged.VOCABULARIES, "run", "q", "sort")}
     if filters is not None and filters.run_id is not None:
         values["run"] = str(filters.run_id)
+    if errors and _refused(values["q"]):
+        values["q"] = ""  # a phone number or an address is not offered back for another request
     return render_template(
         "legacy_import/students.html",
         filters=filters,
@@ -108,12 +110,21 @@ def _render_list(
     )
 
 
+def _refused(search_text: str) -> bool:
+    try:
+        staged.parse_search(search_text)
+    except staged.FilterError:
+        return True
+    return False
+
+
 def _run_choices(current: int | None) -> list[LegacyImportRun]:
     runs = list(
         db.session.scalars(select(LegacyImportRun).order_by(LegacyImportRun.id.desc()).limit(RUN_CHOICES))
     )
     if current is not None and all(run.id != current for run in runs):
-        runs.append(db.session.get(LegacyImportRun, current))
+        older = db.session.get(LegacyImportRun, current)
+        runs += [older] if older is not None else []
     return runs
 
 
@@ -143,9 +154,9 @@ def _csv_lines(filters: staged.StudentFilters, actor_id: int) -> Iterator[str]:
         buffer.write("\ufeff")  # so that spreadsheets read the file as UTF-8
         writer.writeheader()
         yield _drain(buffer)
-        for batch in staged.iter_batches(db.session, filters, export_select(), staged.EXPORT_BATCH):
-            for row in batch:
-                writer.writerow(csv_cells(mask_row(dict(row._mapping)), formula_safe=True))
+        for batch in staged.iter_batches(db.session, filters, staged.export_base(), staged.EXPORT_BATCH):
+            for row in staged.with_session_types(db.session, batch):
+                writer.writerow(csv_cells(mask_row(row), formula_safe=True))
             rows += len(batch)
             yield _drain(buffer)
         complete = True

@@ -63,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "sort": {"id": "Ordre d'import", "legacy_id": "Table puis n° legacy", "last_name": "Nom"},
     "target_type": {"user": "Utilisateur", "crm_lead": "Prospect CRM", "staged_row": "Ligne importée"},
+    "review_decision": {"approved": "Approuvée", "skipped": "Écartée"},
     "contact_status": {
         "valid": "valide",
         "placeholder": "fictif",

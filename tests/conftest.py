@@ -92,3 +92,11 @@ def sqlite_app(tmp_path: Path, migrated_sqlite_template: Path, legacy_sqlite_url
     path = tmp_path / "app.sqlite"
     shutil.copy(migrated_sqlite_template, path)
     return make_app(f"sqlite:///{path}", LEGACY_CONNECTIONS={"legacy": legacy_sqlite_url})
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

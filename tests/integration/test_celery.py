@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -71,6 +72,11 @@ class Workers:
 
     def __init__(self) -> None:
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the fixture
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-3000:]
 
     def start(self, env: dict[str, str], concurrency: int = 2) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
@@ -89,8 +95,8 @@ class Workers:
             cwd=ROOT_DIR,
             env=env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append(process)
         return process
@@ -106,10 +112,14 @@ class Workers:
 
 
 @pytest.fixture
-def workers() -> Iterator[Workers]:
+def workers(request: pytest.FixtureRequest) -> Iterator[Workers]:
     started = Workers()
     yield started
     started.stop_all()
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print("--- celery worker output ---\n" + started.output())
+    started.log.close()
 
 
 def wait_for(

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint bench bench-quick clean
+.PHONY: setup demo test lint bench bench-quick bench-web clean
 
 $(BIN)/flask: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m benchmarks --mode all --sizes 10000 $(BENCH_ARGS)
+
+# The web pages under load: 1M staged rows in PostgreSQL, gunicorn on loopback, wrk (apt-get install wrk).
+bench-web: setup
+	$(BIN)/python -m benchmarks.web $(BENCH_ARGS)
 
 clean:
 	rm -rf instance/*.sqlite

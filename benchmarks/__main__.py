@@ -80,7 +80,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--redis-db",
         type=int,
-        default=11,
+        default=13,
         help="celery: the Redis database used as broker, flushed (default: %(default)s)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases (their URLs go to stderr)")

@@ -72,6 +72,7 @@ POLL_SECONDS = 0.1
 READY_TIMEOUT = 60.0
 INGEST_TIMEOUT = 1800.0
 STOP_TIMEOUT = 20.0
+STALL_SECONDS = 120.0  # no row staged for this long: the tasks were lost (e.g. the broker flushed)
 RUNS = LegacyImportRun.__table__
 
 
@@ -208,10 +209,21 @@ def wait_ready(broker_url: str, name: str, process: subprocess.Popen[bytes], log
                 log.seek(0)
                 raise RuntimeError(f"the worker exited {process.returncode}: {log.read().decode()[-2000:]}")
             if probe.control.ping(destination=[name], timeout=0.5):
+                refuse_other_workers(probe, name)
                 return
         raise RuntimeError(f"the worker {name} did not answer within {READY_TIMEOUT:.0f} s")
     finally:
         probe.close()
+
+
+def refuse_other_workers(probe: Celery, name: str) -> None:
+    """Another worker on the same Redis database would take our tasks (with its own database)."""
+    replies = probe.control.ping(timeout=1.0) or []
+    others = sorted({worker for reply in replies for worker in reply} - {name})
+    if others:
+        raise RuntimeError(
+            f"other Celery workers use this Redis database ({', '.join(others)}); use --redis-db"
+        )
 
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:
@@ -266,14 +278,23 @@ def fresh_app(legacy_url: str, keep: bool) -> Iterator[str]:
 
 
 def wait_ingested(app_url: str, run_id: int) -> str:
-    query = sa.select(RUNS.c.status).where(RUNS.c.id == run_id)
+    """Poll the run until it is ingested or failed; fail if it stops making progress."""
+    query = sa.select(RUNS.c.status, RUNS.c.rows_done).where(RUNS.c.id == run_id)
     deadline = time.monotonic() + INGEST_TIMEOUT
+    last_done, last_change = -1, time.monotonic()
     with app_engine(app_url) as engine:
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                status = str(conn.execute(query).scalar_one())
+                status, rows_done = conn.execute(query).one()
             if status in ("ingested", "failed"):
-                return status
+                return str(status)
+            if rows_done != last_done:
+                last_done, last_change = rows_done, time.monotonic()
+            elif time.monotonic() - last_change > STALL_SECONDS:
+                raise RuntimeError(
+                    f"run {run_id} stalled at {rows_done} rows for {STALL_SECONDS:.0f} s: its tasks were "
+                    "lost (does another client use or flush this Redis database? see --redis-db)"
+                )
             time.sleep(POLL_SECONDS)
     raise RuntimeError(f"run {run_id} was not ingested within {INGEST_TIMEOUT:.0f} s")
 

@@ -4,8 +4,11 @@ Their identities come from the legacy generator itself (`app.legacy_import.demo`
 Algerian first and last names, mobile numbers and e-mail styles. About MATCH_SHARE of them are
 legacy stagiaires (the identity the generator derived for that row), so validation finds equal
 phones and e-mails (high hints) and equal names; the others are new people drawn from the same
-name pools, who give same-name and similar-name (low) hints. Phones are stored as the import
-normalizes them (213 + national number), e-mails in lower case. Nothing here is ever printed.
+name pools, who give same-name and similar-name (low) hints; their e-mail addresses carry a number
+of their own, as platform accounts' addresses are unique (the generator's addresses come from a
+finite set: without it, equal addresses between strangers would grow with the square of the
+rows). Phones are stored as the import normalizes them (213 + national number), e-mails in lower
+case. Nothing here is ever printed.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ def contact(generator: _Generator, rng: random.Random, tag: str, index: int, sta
     """Name, phone and e-mail of one existing person: a legacy stagiaire or someone new."""
     if stagiaires and rng.random() < MATCH_SHARE:
         ident = generator.identity("S", rng.randint(1, stagiaires))
+        local = ident.email_local
     else:
         ident = generator.identity(tag, index)
+        local = f"{ident.email_local}{index}"  # see the module docstring
     return {
         "first_name": ident.first,
         "last_name": ident.last,
         "phone": None if rng.random() < PHONE_MISSING else f"213{ident.nsn}",
-        "email": None if rng.random() < EMAIL_MISSING else f"{ident.email_local}@{ident.domain}",
+        "email": None if rng.random() < EMAIL_MISSING else f"{local}@{ident.domain}",
     }
 
 

@@ -65,7 +65,7 @@ def audit_page(
 def staff(session: Session) -> list[tuple[int, str]]:
     """Staff accounts (those with a role): the people whose actions are audited."""
     query = select(User.id, User.email).where(User.role_id.is_not(None)).order_by(User.email)
-    return [(user_id, email or f"#{user_id}") for user_id, email in session.execute(query)]
+    return [(user_id, email or f"utilisateur n°{user_id}") for user_id, email in session.execute(query)]
 
 
 def _view(event: AuditEvent, email: str | None) -> EventView:

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, bindparam, insert, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -66,3 +66,39 @@ def _python_defaults(table: Table, given: set[str]) -> dict[str, Any]:
         elif default.is_scalar:
             defaults[column.name] = default.arg  # type: ignore[attr-defined]
     return defaults
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str = "b_id") -> None:
+    """Update rows of `table` by id: each dict holds the id under `key` and the new values (the
+    same columns in every dict). On PostgreSQL one set-based UPDATE ... FROM unnest(arrays) per
+    call; elsewhere an executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(update(table).where(table.c.id == bindparam(key)), list(rows))
+        return
+    columns = [name for name in rows[0] if name != key]
+    params: dict[str, Any] = {"ids": [row[key] for row in rows]}
+    sources, assignments = ["CAST(:ids AS bigint[])"], []
+    for index, name in enumerate(columns):
+        is_json = isinstance(table.c[name].type, JSON)
+        values = [row[name] for row in rows]
+        params[f"c{index}"] = [_json(v) for v in values] if is_json else values
+        sources.append(f"CAST(:c{index} AS {_array_type(table.c[name].type)})")
+        assignments.append(f"{name} = v.c{index}" + ("::json" if is_json else ""))
+    names = ", ".join(["id", *(f"c{index}" for index in range(len(columns)))])
+    statement = (
+        f"UPDATE {table.name} SET {', '.join(assignments)} "
+        f"FROM unnest({', '.join(sources)}) AS v({names}) WHERE {table.name}.id = v.id"
+    )
+    session.execute(text(statement), params)
+
+
+def _array_type(column_type: Any) -> str:
+    if isinstance(column_type, JSON | String | Text):
+        return "text[]"
+    if isinstance(column_type, Integer):  # BigInteger is an Integer
+        return "bigint[]"
+    if isinstance(column_type, DateTime):
+        return "timestamptz[]"
+    raise TypeError(f"no array type for {column_type!r}")

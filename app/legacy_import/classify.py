@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
-
+from app.legacy_import.bulk import update_rows
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
 from app.legacy_import.references import RunReferences
 from app.legacy_import.vocab import RunStatus
@@ -42,7 +41,7 @@ def classify_rows(context: StepContext) -> None:
             )
             if row.training_id is not None:
                 trainings.append({"b_id": row.training_id, "import_action": decision.import_action})
-        context.session.execute(update(STUDENTS).where(STUDENTS.c.id == bindparam("b_id")), students)
+        update_rows(context.session, STUDENTS, students)
         if trainings:
-            context.session.execute(update(TRAININGS).where(TRAININGS.c.id == bindparam("b_id")), trainings)
+            update_rows(context.session, TRAININGS, trainings)
         finish_batch(context, batch[-1].id, len(batch))

@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -220,8 +220,17 @@ def finish_if_complete(session: Session, run_id: int) -> bool:
     session.commit()
     if finished:
         finish_run(session, run_id, RunStatus.INGESTED)
+        _refresh_statistics(session)
         log.info("run %s ingested", run_id)
     return bool(finished)
+
+
+def _refresh_statistics(session: Session) -> None:
+    """The staging tables just grew by a whole run: let PostgreSQL's planner know (its
+    autovacuum may lag or be off), so validation's batch queries use their indexes."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE legacy_student_imports, legacy_training_imports"))
+        session.commit()
 
 
 def _stage_range(

@@ -117,7 +117,10 @@ def student_batches(context: StepContext, columns: Sequence[Any]) -> Iterator[li
     while True:
         query = (
             select(STUDENTS.c.id, *columns)
-            .outerjoin(TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id)
+            .outerjoin(  # the repeated bound lets PostgreSQL start the trainings index at the batch
+                TRAININGS,
+                (TRAININGS.c.student_import_id == STUDENTS.c.id) & (TRAININGS.c.student_import_id > after_id),
+            )
             .where(STUDENTS.c.import_run_id == context.run_id, STUDENTS.c.id > after_id)
             .order_by(STUDENTS.c.id)
             .limit(context.batch_size)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.legacy_import.models import LegacyCourseMapping, LegacyDuplicateHint
@@ -59,7 +59,7 @@ class Planner:
         return cls(session, run_id, RunReferences.load(session, run_id), {fid: d for fid, d in decisions})
 
     def plan(self, rows: Sequence[Any]) -> list[RowPlan]:
-        existing, same_person = row_links(self.session, [row.id for row in rows])
+        existing, same_person = row_links(self.session, [row.id for row in rows], self.run_id)
         plans = []
         for row in rows:
             person = same_person.get(row.id, row.id)
@@ -79,23 +79,32 @@ class Planner:
         return plans
 
 
-def row_links(session: Session, row_ids: Iterable[int]) -> tuple[dict[int, tuple[str, int]], dict[int, int]]:
+def row_links(
+    session: Session, row_ids: Iterable[int], run_id: int | None = None
+) -> tuple[dict[int, tuple[str, int]], dict[int, int]]:
     """Each row's tie to an existing user or lead, and its first row of the same person in the
-    run: by high hints that no reviewer rejected, and by any hint a reviewer confirmed."""
+    run: by high hints that no reviewer rejected, and by any hint a reviewer confirmed. With
+    `run_id`, the rows are a batch in id order, read as a range of the run (index-friendly)."""
+    keep = list(row_ids)
+    if not keep:
+        return {}, {}
+    wanted = (
+        and_(HINTS.c.import_run_id == run_id, HINTS.c.student_import_id.between(keep[0], keep[-1]))
+        if run_id is not None
+        else HINTS.c.student_import_id.in_(keep)
+    )
     query = select(
         HINTS.c.student_import_id,
         HINTS.c.target_type,
         HINTS.c.target_id,
         HINTS.c.confidence,
         HINTS.c.decision,
-    ).where(
-        HINTS.c.student_import_id.in_(list(row_ids)),
-        or_(HINTS.c.confidence == DuplicateConfidence.HIGH, HINTS.c.decision == plan.CONFIRMED),
-    )
+    ).where(wanted, or_(HINTS.c.confidence == DuplicateConfidence.HIGH, HINTS.c.decision == plan.CONFIRMED))
+    keep_set = set(keep)
     existing: dict[int, tuple[str, int]] = {}
     first_rows: dict[int, list[int]] = defaultdict(list)
     for row_id, target_type, target_id, confidence, decision in session.execute(query):
-        if not plan.hint_links(confidence, decision):
+        if row_id not in keep_set or not plan.hint_links(confidence, decision):
             continue
         if target_type == STAGED_ROW:
             first_rows[row_id].append(target_id)

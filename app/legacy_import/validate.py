@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.crm.models import CrmLead
+from app.legacy_import.bulk import insert_rows, update_rows
 from app.legacy_import.models import LegacyDuplicateHint, LegacyImportRun, LegacySessionMapping
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
@@ -140,7 +141,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
         for h in hints
     )
     for chunk in chunked(rows, 5000):
-        session.execute(insert(HINTS), chunk)
+        insert_rows(session, HINTS, chunk)
     run = session.get(LegacyImportRun, run_id)
     assert run is not None
     run.shared_contacts = {"phones": sorted(shared_phones), "emails": sorted(shared_emails)}
@@ -253,7 +254,7 @@ def validate_rows(context: StepContext) -> None:
     run = session.get(LegacyImportRun, context.run_id)
     shared = set(chain.from_iterable((run.shared_contacts or {}).values())) if run else set()
     for batch in student_batches(context, ROW_COLUMNS):
-        hints = hints_by_row(session, [row.id for row in batch])
+        hints = hints_by_row(session, context.run_id, batch[0].id, batch[-1].id)
         students, trainings = [], []
         for row in batch:
             row_hints = hints.get(row.id, [])
@@ -270,19 +271,22 @@ def validate_rows(context: StepContext) -> None:
             )
             if row.training_id is not None:
                 trainings.append({"b_id": row.training_id, "session_type": session_decision.session_type})
-        session.execute(update(STUDENTS).where(STUDENTS.c.id == bindparam("b_id")), students)
+        update_rows(session, STUDENTS, students)
         if trainings:
-            session.execute(update(TRAININGS).where(TRAININGS.c.id == bindparam("b_id")), trainings)
+            update_rows(session, TRAININGS, trainings)
         finish_batch(context, batch[-1].id, len(batch))
 
 
 def hints_by_row(
-    session: Session, row_ids: Sequence[int]
+    session: Session, run_id: int, first_id: int, last_id: int
 ) -> dict[int, list[tuple[DuplicateConfidence, str]]]:
-    """The rows' hints, as (confidence, target type); a hint a reviewer rejected is not the same
-    person and no longer counts."""
+    """The hints of the run's rows `first_id`..`last_id`, as (confidence, target type); a hint a
+    reviewer rejected is not the same person and no longer counts. (A range, not an IN list of
+    ids: PostgreSQL then walks the index instead of scanning every run's hints.)"""
     query = select(HINTS.c.student_import_id, HINTS.c.confidence, HINTS.c.target_type).where(
-        HINTS.c.student_import_id.in_(row_ids), or_(HINTS.c.decision.is_(None), HINTS.c.decision != REJECTED)
+        HINTS.c.import_run_id == run_id,
+        HINTS.c.student_import_id.between(first_id, last_id),
+        or_(HINTS.c.decision.is_(None), HINTS.c.decision != REJECTED),
     )
     found: dict[int, list[tuple[DuplicateConfidence, str]]] = defaultdict(list)
     for row_id, confidence, target_type in session.execute(query):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from app.legacy_import.normalize import fold_text
@@ -44,6 +45,7 @@ def status_key(status: object) -> str:
     return " ".join(fold_text(status).replace("-", " ").replace("_", " ").split())
 
 
+@lru_cache(maxsize=4096)  # few distinct (status, session type, formation) triples in a run
 def classify(status: object, session_type: SessionType, has_formation: bool) -> ClassificationDecision:
     """Decide a row's classification from its legacy status (mojibake already repaired or not),
     the type of its training's session, and whether it references any formation."""

@@ -15,28 +15,11 @@ from app.accounts.permissions import REVIEW, VIEW
 from app.extensions import db
 from app.legacy_import import mapping
 from app.legacy_import.review import latest_run_id, recent_runs
-from app.legacy_import.vocab import SessionType
 from app.legacy_import.web import bp
+from app.legacy_import.web.labels import label, vocabulary
 from app.legacy_import.web.review_forms import CourseMappingForm, SessionMappingForm, first_error
 from app.security import permission_required
 
-COURSE_DECISION_LABELS = {
-    mapping.PENDING: "À décider",
-    mapping.MAPPED: "Associée",
-    mapping.LEGACY_ONLY: "Historique seulement",
-}
-SESSION_DECISION_LABELS = {
-    mapping.PENDING: "À décider",
-    mapping.MAPPED: "Cohorte",
-    mapping.PLACEHOLDER: "Règle de substitution",
-}
-SESSION_TYPE_LABELS = {
-    SessionType.REAL_SESSION.value: "Session réelle",
-    SessionType.WAITING_SESSION.value: "Session d'attente",
-    SessionType.PLACEHOLDER_SESSION.value: "Session sans formation",
-    SessionType.UNKNOWN.value: "Type inconnu",
-}
-CONFIDENCE_LABELS = {"high": "élevée", "medium": "moyenne", "low": "faible"}
 SESSIONS_PER_PAGE = 100
 
 
@@ -64,8 +47,6 @@ def course_mapping() -> str:
         counts=Counter(row.mapping.decision for row in rows),
         form=form,
         can_review=current_user.can(REVIEW),
-        decision_labels=COURSE_DECISION_LABELS,
-        confidence_labels=CONFIDENCE_LABELS,
         suggestions_missing=any(r.mapping.suggestion_score is None for r in rows),
     )
 
@@ -88,8 +69,8 @@ def course_mapping_update() -> Response:
             chosen = mapping.decide_course(
                 db.session, run_id, form.mapping_id.data, decision, current_user.id, form.course_id.data
             )
-            label = COURSE_DECISION_LABELS.get(chosen.decision, chosen.decision)
-            flash(f"Formation #{chosen.legacy_formation_id} : {label}.", "success")
+            decided = label(chosen.decision, "course_decision")
+            flash(f"Formation n°{chosen.legacy_formation_id} : {decided}.", "success")
     except mapping.MappingError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -102,7 +83,7 @@ def course_mapping_update() -> Response:
 def session_mapping() -> str:
     run_id = _run_id()
     session_type = request.args.get("type") or None
-    session_type = session_type if session_type in SESSION_TYPE_LABELS else None
+    session_type = session_type if session_type in vocabulary("session_type") else None
     after = request.args.get("after", type=int)
     rows, more = (
         mapping.session_mapping_rows(db.session, run_id, session_type, after, SESSIONS_PER_PAGE)
@@ -112,7 +93,7 @@ def session_mapping() -> str:
     form = SessionMappingForm(formdata=None, data={"run_id": run_id})
     form.cohort_id.choices = [
         SelectChoice("", "— choisir —"),
-        *(SelectChoice(value, label) for value, label in mapping.cohort_choices(db.session)),  # type: ignore[arg-type]
+        *(SelectChoice(value, text) for value, text in mapping.cohort_choices(db.session)),  # type: ignore[arg-type]
     ]
     return render_template(
         "legacy_import/session_mapping.html",
@@ -125,8 +106,6 @@ def session_mapping() -> str:
         counts=mapping.session_counts(db.session, run_id) if run_id else {},
         form=form,
         can_review=current_user.can(REVIEW),
-        decision_labels=SESSION_DECISION_LABELS,
-        type_labels=SESSION_TYPE_LABELS,
     )
 
 
@@ -150,8 +129,8 @@ def session_mapping_update() -> Response:
         db.session.rollback()
         flash(str(error), "error")
     else:
-        label = SESSION_DECISION_LABELS.get(chosen.decision, chosen.decision)
-        flash(f"Session #{chosen.legacy_session_id} : {label}.", "success")
+        decided = label(chosen.decision, "session_decision")
+        flash(f"Session n°{chosen.legacy_session_id} : {decided}.", "success")
     arguments = {"type": request.form.get("type") or None, "after": request.form.get("after") or None}
     anchor = f"session-{form.mapping_id.data}"
     return _back(".session_mapping", form.run_id.data, anchor=anchor, **arguments)

@@ -6,51 +6,17 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.accounts.permissions import REVIEW, VIEW
 from app.extensions import db
 from app.legacy_import import review
+from app.legacy_import.models import LegacyStudentImport
 from app.legacy_import.web import bp
-from app.legacy_import.web.review_forms import (
-    ACTION_LABELS,
-    CLASSIFICATION_LABELS,
-    ReviewActionForm,
-    first_error,
-)
+from app.legacy_import.web.labels import label
+from app.legacy_import.web.review_forms import ReviewActionForm, first_error
 from app.security import permission_required
-
-REASON_LABELS = {
-    "classification_unknown": "Statut inconnu",
-    "classification_needs_review": "Formé(e) ou archivé(e) sans formation",
-    "medium_duplicate_hint": "Doublon possible (indice moyen)",
-    "no_usable_phone_or_email": "Ni téléphone ni e-mail utilisable",
-    "dangling_formation": "Formation introuvable",
-    "dangling_session": "Session introuvable",
-    "matches_existing_user": "Doublon d'un utilisateur existant",
-    "matches_existing_crm_lead": "Doublon d'un prospect existant",
-    "needs_review": "À revoir (sans motif)",
-    "duplicate": "Doublon (sans motif)",
-}
-HINT_LABELS = {
-    "same_phone_as_user": "même téléphone qu'un utilisateur",
-    "same_email_as_user": "même e-mail qu'un utilisateur",
-    "same_phone_as_crm_lead": "même téléphone qu'un prospect",
-    "same_email_as_crm_lead": "même e-mail qu'un prospect",
-    "same_phone_in_run": "même téléphone dans l'import",
-    "same_email_in_run": "même e-mail dans l'import",
-    "same_name_and_birth_date": "même nom et date de naissance",
-    "same_name_and_raw_phone": "même nom et téléphone brut",
-    "similar_name": "nom proche",
-}
-TARGET_LABELS = {"user": "utilisateur", "crm_lead": "prospect", "staged_row": "ligne importée"}
-SHOW_LABELS = {review.PENDING: "À traiter", review.DECIDED: "Traitées", review.ALL: "Toutes"}
-DECISION_LABELS = {
-    "approved": "Approuvée",
-    "skipped": "Écartée",
-    "confirmed": "Confirmé",
-    "rejected": "Rejeté",
-}
 
 
 @bp.route("/review")
@@ -95,14 +61,21 @@ def review_queue() -> str:
         page=page,
         form=form,
         can_review=current_user.can(REVIEW),
-        reason_labels=REASON_LABELS,
-        hint_labels=HINT_LABELS,
-        target_labels=TARGET_LABELS,
-        show_labels=SHOW_LABELS,
-        decision_labels=DECISION_LABELS,
-        classification_labels=CLASSIFICATION_LABELS,
-        action_labels=ACTION_LABELS,
+        contact_statuses=_contact_statuses(page),
     )
+
+
+def _contact_statuses(page: review.QueuePage | None) -> dict[int, tuple[str, str]]:
+    """(phone status, e-mail status) of each row of the page, by id: the queue shows a masked
+    value only for a valid phone or address, and the status otherwise (as the staged rows list
+    does), not a masked fragment of what the legacy field held."""
+    ids = [row.id for row in page.rows] if page else []
+    if not ids:
+        return {}
+    query = select(
+        LegacyStudentImport.id, LegacyStudentImport.phone_status, LegacyStudentImport.email_status
+    ).where(LegacyStudentImport.id.in_(ids))
+    return {row_id: (phone, email) for row_id, phone, email in db.session.execute(query)}
 
 
 def _chosen_group(groups: list[review.QueueGroup], reason: str | None) -> review.QueueGroup | None:
@@ -139,8 +112,7 @@ def review_action() -> Response:
 
 
 def _done_message(result: review.ReviewResult) -> str:
-    label = ACTION_LABELS[result.action]
-    message = f"{label} : {result.changed} modification(s) enregistrée(s)"
+    message = f"{label(result.action, 'review_action')} : {result.changed} modification(s) enregistrée(s)"
     if result.unchanged:
         message += f", {result.unchanged} déjà dans cet état"
     return message + ". Elles compteront à la prochaine simulation (dry run)."

@@ -18,23 +18,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from app.legacy_import import mapping, review
+from app.legacy_import.web.labels import label, vocabulary
 
-CLASSIFICATION_LABELS = {
-    "completed": "Formé(e)",
-    "archived_training": "Formation archivée",
-    "lead_only": "Prospect seulement",
-    "registered": "Inscrit(e)",
-    "unknown": "Inconnue",
-    "needs_review": "À revoir",
-}
-ACTION_LABELS = {
-    review.APPROVE: "Approuver",
-    review.OVERRIDE: "Corriger la classification",
-    review.SKIP: "Écarter",
-    review.NOTE: "Ajouter une note",
-    review.CONFIRM_HINT: "Confirmer le doublon",
-    review.REJECT_HINT: "Rejeter le doublon",
-}
 INVALID = "valeur invalide."
 
 
@@ -65,7 +50,7 @@ class ReviewActionForm(RepeatedForm):
     after = HiddenField()
     action = SelectField(
         "Action",
-        choices=[SelectChoice(value, label) for value, label in ACTION_LABELS.items()],
+        choices=[SelectChoice(value, text) for value, text in vocabulary("review_action").items()],
         validators=[InputRequired("Action manquante.")],
     )
     row_ids = SelectMultipleField("Lignes", coerce=int, validate_choice=False)
@@ -75,7 +60,7 @@ class ReviewActionForm(RepeatedForm):
         "Nouvelle classification",
         choices=[
             SelectChoice("", "— choisir —"),
-            *(SelectChoice(c.value, CLASSIFICATION_LABELS[c.value]) for c in review.OVERRIDE_CHOICES),
+            *(SelectChoice(c.value, label(c, "classification")) for c in review.OVERRIDE_CHOICES),
         ],
         validators=[Optional()],
     )

@@ -7,7 +7,6 @@ task. Without a broker, Celery runs the task in process (the demo), before the r
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,11 +25,13 @@ from app.legacy_import.runs import RunError, create_run, describe_error
 from app.legacy_import.vocab import RunStatus
 from app.legacy_import.web import bp
 from app.legacy_import.web.forms import NewImportForm, PhaseForm
+from app.legacy_import.web.labels import label, vocabulary
 from app.security import permission_required
 
 log = logging.getLogger(__name__)
 
 RUNS_PER_PAGE = 50
+COUNTER_LABELS = vocabulary("counter")  # every counter of a run has a label
 NOT_STARTED = "Import non lancé : choisissez une connexion configurée (libellé : 191 caractères au plus)."
 # A run in one of these is being worked on (or waits for a worker): its pages poll its progress.
 WORKING = frozenset(
@@ -106,7 +107,7 @@ def start_phase(run_id: int, phase: str) -> Response:
         details={"phase": phase, "from_status": run.status},
     )
     db.session.commit()
-    _flash_outcome(run_id, _enqueue(run_id, phase), f"{PHASE_LABELS[phase]} de l'import n°{run_id} lancée.")
+    _flash_outcome(run_id, _enqueue(run_id, phase), f"{label(phase, 'phase')} de l'import n°{run_id} lancée.")
     return redirect(url_for(".run_detail", run_id=run_id))
 
 
@@ -134,10 +135,10 @@ def run_progress(run_id: int) -> Response:
     return jsonify(
         run_id=summary["run_id"],
         status=summary["status"],
-        status_label=STATUS_LABELS.get(summary["status"], summary["status"]),
+        status_label=label(summary["status"], "run_status"),
         working=summary["status"] in WORKING,
         step=summary["step"],
-        step_label=STEP_LABELS.get(summary["step"], summary["step"]) if summary["step"] else None,
+        step_label=label(summary["step"], "step") if summary["step"] else None,
         **summary["progress"],
         counters=summary["counters"],
         failure_reason=summary["failure_reason"],
@@ -170,10 +171,10 @@ def startable_phases(run: LegacyImportRun) -> list[str]:
 
 
 def _cannot_start(run: LegacyImportRun, phase: str) -> str:
-    allowed = ", ".join(f"« {STATUS_LABELS[s]} »" for s in sorted(_phases()[phase].starts_from))
-    status = STATUS_LABELS.get(run.status, run.status)
+    allowed = ", ".join(f"« {label(s, 'run_status')} »" for s in sorted(_phases()[phase].starts_from))
+    status = label(run.status, "run_status")
     return (
-        f"{PHASE_LABELS[phase]} impossible : l'import n°{run.id} est « {status} ». "
+        f"{label(phase, 'phase')} impossible : l'import n°{run.id} est « {status} ». "
         f"Il doit être dans l'un de ces états : {allowed}."
     )
 
@@ -252,107 +253,4 @@ def _page_helpers() -> dict[str, Any]:
         "working": WORKING,
         "when": when,
         "phase_form": PhaseForm() if current_user.can(VALIDATE) else None,
-        "status_labels": STATUS_LABELS,
-        "step_labels": STEP_LABELS,
-        "counter_labels": COUNTER_LABELS,
-        "value_labels": VALUE_LABELS,
-        "reason_labels": REASON_LABELS,
-        "phase_labels": PHASE_LABELS,
-        "phase_actions": PHASE_ACTIONS,
     }
-
-
-# -- French labels for the vocabularies -----------------------------------------------------
-
-STATUS_LABELS: Mapping[str, str] = {
-    RunStatus.PENDING: "en attente",
-    RunStatus.INGESTING: "lecture en cours",
-    RunStatus.INGESTED: "lu",
-    RunStatus.VALIDATING: "validation en cours",
-    RunStatus.VALIDATED: "validé",
-    RunStatus.CLASSIFYING: "classement en cours",
-    RunStatus.CLASSIFIED: "classé",
-    RunStatus.DRY_RUN_READY: "simulation prête",
-    RunStatus.COMMITTING: "enregistrement en cours",
-    RunStatus.COMMITTED: "enregistré",
-    RunStatus.ROLLING_BACK: "annulation en cours",
-    RunStatus.ROLLED_BACK: "annulé",
-    RunStatus.FAILED: "échec",
-}
-PHASE_LABELS: Mapping[str, str] = {
-    "validate": "Validation",
-    "classify": "Classification",
-    "dry-run": "Simulation",
-}
-PHASE_ACTIONS: Mapping[str, str] = {
-    "validate": "Valider",
-    "classify": "Classer",
-    "dry-run": "Simuler",
-}
-STEP_LABELS: Mapping[str, str] = {
-    "formations": "Formations",
-    "session_ecoins": "Sessions",
-    "students": "Stagiaires et archives",
-    "session_types": "Types de session",
-    "duplicate_hints": "Indices de doublons",
-    "validation": "Validation",
-    "classification": "Classification",
-    "dry_run": "Simulation",
-}
-COUNTER_LABELS: Mapping[str, str] = {
-    "formations_staged": "Formations",
-    "sessions_staged": "Sessions",
-    "stagiaires_staged": "Stagiaires",
-    "archives_staged": "Archives",
-    "trainings_staged": "Formations suivies",
-    "phones_valid": "Téléphones valides",
-    "phones_invalid": "Téléphones invalides",
-    "phones_missing": "Téléphones absents",
-    "emails_valid": "E-mails valides",
-    "emails_placeholder": "E-mails fictifs",
-    "emails_invalid": "E-mails invalides",
-    "emails_missing": "E-mails absents",
-    "rows_with_issues": "Lignes avec anomalies",
-    "text_repairs": "Textes réparés",
-}
-NOT_SET = "None"  # how a breakdown names rows without a value
-VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
-    "classification": {
-        "completed": "Formé",
-        "archived_training": "Formation archivée",
-        "lead_only": "Prospect",
-        "registered": "Inscrit",
-        "unknown": "Inconnu",
-        "needs_review": "À revoir",
-        NOT_SET: "Pas encore classé",
-    },
-    "validation_state": {
-        "pending": "En attente",
-        "valid": "Valide",
-        "duplicate": "Doublon",
-        "needs_review": "À revoir",
-        "failed": "Invalide",
-    },
-    "import_action": {
-        "create_legacy_completed_training": "Formation terminée à créer",
-        "create_course_interest": "Intérêt pour une formation",
-        "create_legacy_enrollment": "Inscription",
-        "needs_review": "À revoir",
-        NOT_SET: "Pas encore classé",
-    },
-    "session_type": {
-        "real_session": "Session réelle",
-        "waiting_session": "Session d'attente",
-        "placeholder_session": "Session fictive",
-        "unknown": "Inconnue",
-        NOT_SET: "Pas encore validé",
-    },
-}
-REASON_LABELS: Mapping[str, str] = {
-    "unmapped_formation": "Formation sans correspondance validée",
-    "registered_deferred": "Inscrits (traités plus tard)",
-    "review_queue": "File de revue",
-    "validation_failed": "Validation en échec",
-    "not_validated_or_classified": "Pas encore validé ou classé",
-    "skipped_by_reviewer": "Écartées à la revue",
-}

@@ -31,47 +31,6 @@ from app.security import permission_required
 
 RUN_CHOICES = 100
 
-LABELS: dict[str, dict[str, str]] = {
-    "source_table": {"stagiaires": "Stagiaires", "archives": "Archives"},
-    "classification": {
-        "completed": "Formé",
-        "archived_training": "Formation archivée",
-        "lead_only": "Prospect",
-        "registered": "Inscrit",
-        "unknown": "Inconnu",
-        "needs_review": "À revoir",
-    },
-    "validation_state": {
-        "pending": "En attente",
-        "valid": "Valide",
-        "duplicate": "Doublon",
-        "needs_review": "À revoir",
-        "failed": "Invalide",
-    },
-    "duplicate_confidence": {"high": "Forte", "medium": "Moyenne", "low": "Faible", "none": "Aucune"},
-    "session_type": {
-        "real_session": "Session réelle",
-        "waiting_session": "Session d'attente",
-        "placeholder_session": "Session fictive",
-        "unknown": "Inconnue",
-    },
-    "import_action": {
-        "create_legacy_completed_training": "Formation terminée à créer",
-        "create_course_interest": "Intérêt pour une formation",
-        "create_legacy_enrollment": "Inscription",
-        "needs_review": "À revoir",
-    },
-    "sort": {"id": "Ordre d'import", "legacy_id": "Table puis n° legacy", "last_name": "Nom"},
-    "target_type": {"user": "Utilisateur", "crm_lead": "Prospect CRM", "staged_row": "Ligne importée"},
-    "review_decision": {"approved": "Approuvée", "skipped": "Écartée"},
-    "contact_status": {
-        "valid": "valide",
-        "placeholder": "fictif",
-        "invalid": "invalide",
-        "missing": "absent",
-    },
-}
-
 
 @bp.route("/students")
 @permission_required(VIEW)
@@ -105,7 +64,6 @@ def _render_list(
         runs=_run_choices(filters.run_id if filters else None),
         vocabularies=staged.VOCABULARIES,
         sorts=staged.SORTS,
-        labels=LABELS,
         filter_labels=staged.FILTER_LABELS,
         query_args=filters.query_args() if filters else {},
     )
@@ -197,7 +155,6 @@ def student(row_id: int) -> str:
         contact=_contact(detail.row, reveal),
         reviewer=db.session.get(User, detail.row.reviewed_by_id) if detail.row.reviewed_by_id else None,
         can_view_raw=reveal,
-        labels=LABELS,
     )
 
 

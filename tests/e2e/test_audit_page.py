@@ -36,7 +36,7 @@ def test_review_actions_show_their_actor_and_before_after(web_app: Flask, client
     page = admin.get(f"{AUDIT}?action=legacy_import.review").get_data(as_text=True)
     assert "legacy_import.review.approve" in page
     assert email_for("reviewer") in page
-    assert f"legacy_student_import #{target.id}" in page
+    assert f'<span title="legacy_student_import">Ligne importée</span> n°{target.id}' in page
     assert "<td>review_decision</td><td>—</td><td>approved</td>" in page
     assert "auth.signed_in" not in page  # filtered by action
     with web_app.app_context():
@@ -56,10 +56,10 @@ def test_the_log_pages_newest_first(web_app: Flask, client_as: Any) -> None:
     admin = client_as("administrator")
     first = admin.get(f"{AUDIT}?action=test.").get_data(as_text=True)
     assert first.count("<code>test.event</code>") == 50
-    assert first.index("thing #59") < first.index("thing #58")
-    assert "thing #9<" not in first and "Plus anciens" in first
+    assert first.index("thing</span> n°59") < first.index("thing</span> n°58")
+    assert "thing</span> n°9<" not in first and "Plus anciens" in first
     oldest_shown = first.split("before=")[1].split('"')[0]
     second = admin.get(f"{AUDIT}?action=test.&before={oldest_shown}").get_data(as_text=True)
-    assert second.count("<code>test.event</code>") == 10 and "thing #0<" in second
+    assert second.count("<code>test.event</code>") == 10 and "thing</span> n°0<" in second
     assert "Plus anciens" not in second
     assert "Aucun événement" in admin.get(f"{AUDIT}?action=nothing.").get_data(as_text=True)

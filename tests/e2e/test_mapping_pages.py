@@ -90,7 +90,7 @@ def test_suggestions_find_the_current_course_by_a_fuzzy_name(web_app: Flask, cli
     unrelated = course_mapping(web_app, run_id, 21)  # Hygiène, sécurité et environnement (HSE)
     assert unrelated.suggested_course_id is None and unrelated.suggestion_score < mapping.SUGGESTION_CUTOFF
     page = client.get(f"{COURSES}?run={run_id}").get_data(as_text=True)
-    assert "Développement web" in page and "élevée" in page and "aucune formation proche" in page
+    assert "Développement web" in page and "Élevée" in page and "aucune formation proche" in page
     [event] = audit_events(web_app)
     assert event.action == "legacy_import.course_mapping.suggest" and event.details["suggested"] >= 3
 
@@ -105,7 +105,7 @@ def test_an_accepted_mapping_lets_completed_rows_become_completed_trainings(
     post(client, COURSES, run_id=run_id, decision="suggest")
     target = course_mapping(web_app, run_id, 1)
     page = post(client, COURSES, run_id=run_id, decision="accept", mapping_id=target.id)
-    assert "Formation #1 : Associée" in page
+    assert "Formation n°1 : Associée" in page
     accepted = course_mapping(web_app, run_id, 1)
     assert (accepted.decision, accepted.course_id) == ("mapped", courses["Développement web"])
     assert accepted.reviewed_by_id is not None and accepted.reviewed_at is not None

@@ -199,9 +199,9 @@ def test_the_run_detail_shows_commit_logs_without_personal_data(web_app: Flask, 
         db.session.commit()
     page = client_as("viewer").get(f"{RUNS}/{run_id}").get_data(as_text=True)
     commit = page.split('id="commit"', 1)[1]
-    assert '<code>created</code></td><td>crm_lead</td><td class="num">2</td>' in commit
-    assert '<code>linked</code></td><td>crm_lead</td><td class="num">1</td>' in commit
-    assert "crm_lead n°43" in commit
+    assert '<td title="created">Création</td><td>Prospect CRM</td><td class="num">2</td>' in commit
+    assert '<td title="linked">Liaison</td><td>Prospect CRM</td><td class="num">1</td>' in commit
+    assert "Prospect CRM n°43" in commit
     assert "Secret-Prénom" not in page and "213559446168" not in page
     assert "<button" not in commit  # no commit or rollback button
 

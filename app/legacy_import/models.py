@@ -124,6 +124,7 @@ class LegacyStudentImport(db.Model):
         # last name, the duplicate-confidence filter, and word search in names: a pg_trgm GIN
         # index on PostgreSQL (on SQLite the same name gives a plain index that search ignores).
         Index("ix_legacy_student_imports_run_id", "import_run_id", "id"),
+        Index("ix_legacy_student_imports_run_source", "import_run_id", "source_table", "id"),
         Index("ix_legacy_student_imports_run_last_name", "import_run_id", "last_name", "id"),
         Index("ix_legacy_student_imports_run_confidence", "import_run_id", "duplicate_confidence", "id"),
         Index(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.crm.models import CrmLead
 from app.crm.services import create_lead, delete_lead
+from app.legacy_import.bulk import update_rows
 from app.legacy_import.models import (
     LegacyCompletedTraining,
     LegacyCourseMapping,
@@ -105,6 +106,7 @@ def commit_rows(context: StepContext) -> None:
         by_id = {row.id: row for row in pending}
         for row_plan in committer.planner.plan(pending):
             committer.act(row_plan, by_id[row_plan.row_id])
+        committer.flush_marks()
         finish_batch(context, rows[-1].id, len(rows))  # commits the batch with its checkpoint
         after_id = rows[-1].id
 
@@ -122,6 +124,7 @@ class Committer:
         self.shared = {value for values in (run.shared_contacts or {}).values() for value in values}
         self.leads_by_person: dict[int, int] = {}
         self.committed: set[int] = set()
+        self.marks: list[dict[str, Any]] = []
 
     @classmethod
     def load(cls, session: Session, run_id: int) -> Committer:
@@ -228,12 +231,20 @@ class Committer:
         self._mark_row(row_id, entity_type, entity.id)
 
     def _mark_row(self, row_id: int, entity_type: str, entity_id: int) -> None:
-        self.session.execute(
-            update(LegacyStudentImport)
-            .where(LegacyStudentImport.id == row_id)
-            .values(imported_entity_type=entity_type, imported_entity_id=entity_id, committed_at=utcnow())
+        self.marks.append(
+            {
+                "b_id": row_id,
+                "imported_entity_type": entity_type,
+                "imported_entity_id": entity_id,
+                "committed_at": utcnow(),
+            }
         )
         self.committed.add(row_id)
+
+    def flush_marks(self) -> None:
+        """Record on the batch's rows what each became, in one statement, before the batch commits."""
+        update_rows(self.session, STUDENTS, self.marks)
+        self.marks = []
 
 
 def snapshot(entity_type: str, entity: Any) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import String, any_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -27,6 +28,7 @@ from app.legacy_import.vocab import DuplicateConfidence, RunStatus
 HINTS = LegacyDuplicateHint.__table__
 SESSION_MAPPINGS = LegacySessionMapping.__table__
 LOOKUP_CHUNK = 1000
+LOOKUP_CHUNK_POSTGRESQL = 20_000
 EXISTING = (("user", User), ("crm_lead", CrmLead))
 
 
@@ -209,19 +211,29 @@ def existing_by(session: Session, column: str, values: set[str]) -> dict[str, li
     """Existing users and leads carrying one of `values`, by indexed lookups in chunks."""
     found: dict[str, list[tuple[str, int]]] = defaultdict(list)
     ordered = sorted(values)
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
     for target_type, model in EXISTING:
         attribute = getattr(model, column)
-        for chunk in chunked(ordered, LOOKUP_CHUNK):
-            for value, target_id in session.execute(select(attribute, model.id).where(attribute.in_(chunk))):
+        for chunk in chunked(ordered, LOOKUP_CHUNK_POSTGRESQL if on_postgresql else LOOKUP_CHUNK):
+            # PostgreSQL: one array parameter (= ANY), not thousands of placeholders to parse.
+            wanted = (
+                attribute == any_(bindparam("wanted", chunk, type_=ARRAY(String)))
+                if on_postgresql
+                else attribute.in_(chunk)
+            )
+            for value, target_id in session.execute(select(attribute, model.id).where(wanted)):
                 found[value].append((target_type, target_id))
     return found
 
 
 def existing_people(session: Session) -> list[dup.ExistingPerson]:
     people = []
+    keys: dict[tuple[str | None, str | None], str | None] = {}  # many people share a full name
     for target_type, model in EXISTING:
         for target_id, first, last in session.execute(select(model.id, model.first_name, model.last_name)):
-            people.append(dup.ExistingPerson(target_type, target_id, name_key(first, last)))
+            if (first, last) not in keys:
+                keys[(first, last)] = name_key(first, last)
+            people.append(dup.ExistingPerson(target_type, target_id, keys[(first, last)]))
     return people
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+# The models' base: Flask-SQLAlchemy's `db.Model` at run time; its declarative base for type
+# checkers, which cannot see the class Flask-SQLAlchemy builds.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model

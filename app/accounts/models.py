@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models_base import BigId, created_at_column
 
 role_permissions = Table(
@@ -25,14 +25,14 @@ user_permissions = Table(
 )
 
 
-class Permission(db.Model):
+class Permission(Model):
     __tablename__ = "permissions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class Role(db.Model):
+class Role(Model):
     __tablename__ = "roles"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -40,7 +40,7 @@ class Role(db.Model):
     permissions: Mapped[list[Permission]] = relationship(secondary=role_permissions)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -80,7 +80,7 @@ class User(db.Model):
         return self.is_active and self.password_hash is not None and permission in self.permissions()
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed sign-ins per e-mail or client address, to slow down password guessing."""
 
     __tablename__ = "login_throttles"

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models_base import BigId, created_at_column
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -21,7 +21,7 @@ class Course(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class Cohort(db.Model):
+class Cohort(Model):
     __tablename__ = "cohorts"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models_base import BigId, created_at_column
 
 
-class CrmLead(db.Model):
+class CrmLead(Model):
     __tablename__ = "crm_leads"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

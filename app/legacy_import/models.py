@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.legacy_import.vocab import DuplicateConfidence, RunStatus, ValidationState
 from app.models_base import BigId, created_at_column, utcnow
 
@@ -45,7 +45,7 @@ RUN_COUNTERS = (
 )
 
 
-class LegacyImportRun(db.Model):
+class LegacyImportRun(Model):
     __tablename__ = "legacy_import_runs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -99,7 +99,7 @@ class LegacyImportRun(db.Model):
 REVIEW_QUEUE_STATES = "validation_state IN ('needs_review', 'duplicate')"
 
 
-class LegacyStudentImport(db.Model):
+class LegacyStudentImport(Model):
     """One staged legacy row of `stagiaires` or `archives`: the review queue."""
 
     __tablename__ = "legacy_student_imports"
@@ -185,7 +185,7 @@ class LegacyStudentImport(db.Model):
     training: Mapped[LegacyTrainingImport | None] = relationship(back_populates="student", uselist=False)
 
 
-class LegacyTrainingImport(db.Model):
+class LegacyTrainingImport(Model):
     """The training/session reference of a staged student row."""
 
     __tablename__ = "legacy_training_imports"
@@ -221,7 +221,7 @@ class LegacyTrainingImport(db.Model):
     student: Mapped[LegacyStudentImport] = relationship(back_populates="training")
 
 
-class LegacyCourseMapping(db.Model):
+class LegacyCourseMapping(Model):
     """A legacy `formations` row and the reviewed intent for it."""
 
     __tablename__ = "legacy_course_mappings"
@@ -241,7 +241,7 @@ class LegacyCourseMapping(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class LegacySessionMapping(db.Model):
+class LegacySessionMapping(Model):
     """A legacy `session_ecoins` row and the reviewed intent for it."""
 
     __tablename__ = "legacy_session_mappings"
@@ -263,7 +263,7 @@ class LegacySessionMapping(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class LegacyImportCommitLog(db.Model):
+class LegacyImportCommitLog(Model):
     """One entity created, linked or skipped by a run's commit; rollback reads these."""
 
     __tablename__ = "legacy_import_commit_logs"
@@ -284,7 +284,7 @@ class LegacyImportCommitLog(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class LegacyCompletedTraining(db.Model):
+class LegacyCompletedTraining(Model):
     """Compatibility record of a training completed on the old platform."""
 
     __tablename__ = "legacy_completed_trainings"
@@ -306,7 +306,7 @@ class LegacyCompletedTraining(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class LegacyDuplicateHint(db.Model):
+class LegacyDuplicateHint(Model):
     """An advisory link from a staged row to a person it may be: a user, a CRM lead, or another
     staged row of the same run. Stored, never merged."""
 
@@ -330,7 +330,7 @@ class LegacyDuplicateHint(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class LegacyImportChunk(db.Model):
+class LegacyImportChunk(Model):
     """A range of legacy ids of `stagiaires` or `archives` that one worker stages at a time.
 
     A worker claims a chunk with a compare-and-set on `status`/`claimed_at` and renews the claim

@@ -327,10 +327,6 @@ class QueuePage:
     has_previous: bool
 
 
-def latest_run_id(session: Session) -> int | None:
-    return session.scalar(select(func.max(LegacyImportRun.id)))
-
-
 def recent_runs(session: Session, limit: int = 50) -> list[LegacyImportRun]:
     return list(session.scalars(select(LegacyImportRun).order_by(LegacyImportRun.id.desc()).limit(limit)))
 

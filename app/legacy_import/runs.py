@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,10 @@ def get_run(session: Session, run_id: int) -> LegacyImportRun:
     if run is None:
         raise RunError(f"no import run with id {run_id}")
     return run
+
+
+def latest_run_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(RUNS.c.id)))
 
 
 def create_run(

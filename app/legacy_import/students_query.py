@@ -38,6 +38,7 @@ from app.legacy_import.models import (
 )
 from app.legacy_import.normalize import name_key
 from app.legacy_import.rules.duplicates import CONFIDENCE_ORDER, STAGED_ROW
+from app.legacy_import.runs import latest_run_id
 from app.legacy_import.vocab import (
     Classification,
     DuplicateConfidence,
@@ -193,10 +194,6 @@ def _parse_run(session: Session, value: str) -> int | None:
     if not value.isdigit() or session.get(LegacyImportRun, int(value)) is None:
         raise FilterError([f"{FILTER_LABELS['run']} : aucun import n°{value[:20]}."])
     return int(value)
-
-
-def latest_run_id(session: Session) -> int | None:
-    return session.scalar(select(func.max(RUNS.c.id)))
 
 
 def run_id_range(

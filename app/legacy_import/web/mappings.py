@@ -14,7 +14,8 @@ from wtforms import SelectChoice
 from app.accounts.permissions import REVIEW, VIEW
 from app.extensions import db
 from app.legacy_import import mapping
-from app.legacy_import.review import latest_run_id, recent_runs
+from app.legacy_import.review import recent_runs
+from app.legacy_import.runs import latest_run_id
 from app.legacy_import.web import bp
 from app.legacy_import.web.labels import label, vocabulary
 from app.legacy_import.web.review_forms import CourseMappingForm, SessionMappingForm, first_error

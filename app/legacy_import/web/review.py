@@ -13,6 +13,7 @@ from app.accounts.permissions import REVIEW, VIEW
 from app.extensions import db
 from app.legacy_import import review
 from app.legacy_import.models import LegacyStudentImport
+from app.legacy_import.runs import latest_run_id
 from app.legacy_import.web import bp
 from app.legacy_import.web.labels import label
 from app.legacy_import.web.review_forms import ReviewActionForm, first_error
@@ -23,7 +24,7 @@ from app.security import permission_required
 @permission_required(VIEW)
 def review_queue() -> str:
     session = db.session
-    run_id = request.args.get("run", type=int) or review.latest_run_id(session)
+    run_id = request.args.get("run", type=int) or latest_run_id(session)
     show = request.args.get("show", review.PENDING)
     show = show if show in review.SHOW_CHOICES else review.PENDING
     limit = request.args.get("size", 50, type=int)

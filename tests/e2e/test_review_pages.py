@@ -15,30 +15,25 @@ from app.crm.models import CrmLead
 from app.extensions import db
 from app.legacy_import.models import LegacyDuplicateHint, LegacyStudentImport
 from tests.e2e.conftest import csrf_token
+from tests.support.cli import legacy_json
 
 REVIEW = "/admin/legacy-imports/review"
 ACTION = "/admin/legacy-imports/review/action"
 
 
-def cli(app: Flask, *args: str) -> dict[str, Any]:
-    result = app.test_cli_runner().invoke(args=["legacy", *args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
 def import_run(app: Flask) -> int:
-    return int(cli(app, "import")["run_id"])
+    return int(legacy_json(app, "import")["run_id"])
 
 
 def prepare(app: Flask, run_id: int) -> dict[str, Any]:
     """Validate, classify and dry-run a run; the dry-run report."""
-    cli(app, "validate", f"--run={run_id}")
-    cli(app, "classify", f"--run={run_id}")
+    legacy_json(app, "validate", f"--run={run_id}")
+    legacy_json(app, "classify", f"--run={run_id}")
     return dry_run(app, run_id)
 
 
 def dry_run(app: Flask, run_id: int) -> dict[str, Any]:
-    return cli(app, "dry-run", f"--run={run_id}")
+    return legacy_json(app, "dry-run", f"--run={run_id}")
 
 
 def pipeline(app: Flask) -> tuple[int, dict[str, Any]]:
@@ -215,7 +210,7 @@ def test_an_override_needs_a_reason_and_then_becomes_the_classification(
     assert event.details["after"]["classification_override"] == "lead_only"
     assert "Rappeler" not in json.dumps(event.details)  # the reason's text stays on the row
 
-    cli(web_app, "classify", f"--run={run_id}")  # classifying again keeps the reviewer's decision
+    legacy_json(web_app, "classify", f"--run={run_id}")  # classifying again keeps the reviewer's decision
     assert row(web_app, target.id).classification_override == "lead_only"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from app.legacy_import.models import (
 )
 from tests.conftest import make_app, truncate_app_tables
 from tests.integration.test_rules_pipeline import build_legacy
+from tests.support.cli import legacy_json
 
 pytestmark = pytest.mark.integration
 
@@ -43,20 +43,14 @@ def app(postgres_url: str, tmp_path: Path) -> Flask:
     return app
 
 
-def cli(app: Flask, *args: str) -> dict[str, Any]:
-    result = app.test_cli_runner().invoke(args=["legacy", *args, "--json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def ready_run(app: Flask) -> tuple[int, dict[str, Any]]:
-    run_id = cli(app, "import")["run_id"]
+    run_id = legacy_json(app, "import")["run_id"]
     for phase in ("validate", "classify"):
-        cli(app, phase, f"--run={run_id}")
+        legacy_json(app, phase, f"--run={run_id}")
     with app.app_context():
         db.session.execute(update(LegacyCourseMapping).values(decision="legacy_only"))
         db.session.commit()
-    return run_id, cli(app, "dry-run", f"--run={run_id}")
+    return run_id, legacy_json(app, "dry-run", f"--run={run_id}")
 
 
 def counts(app: Flask) -> dict[str, int]:
@@ -73,7 +67,7 @@ def test_the_commit_does_what_the_dry_run_said_and_only_once(app: Flask) -> None
     before = counts(app)
     run_id, report = ready_run(app)
 
-    committed = cli(app, "commit", f"--run={run_id}", "--batch=3")
+    committed = legacy_json(app, "commit", f"--run={run_id}", "--batch=3")
 
     assert committed["status"] == "committed"
     after = counts(app)
@@ -87,7 +81,7 @@ def test_the_commit_does_what_the_dry_run_said_and_only_once(app: Flask) -> None
         sara = db.session.scalars(select(CrmLead).where(CrmLead.email == "sara.kaci@gmail.com")).one()
         assert sara.legacy_import_run_id is None  # the existing lead is linked, never rewritten
 
-    again = cli(app, "commit", f"--run={run_id}")
+    again = legacy_json(app, "commit", f"--run={run_id}")
     assert counts(app) == after
     assert again["commit"] == committed["commit"]
 
@@ -111,7 +105,7 @@ def test_an_interrupted_commit_resumes_without_doubles(app: Flask, monkeypatch: 
         assert (run.status, run.failure_reason) == ("failed", "commit: ConnectionError")
 
     monkeypatch.setattr("app.legacy_import.commit.create_lead", real_create)
-    assert cli(app, "resume", f"--run={run_id}")["status"] == "committed"
+    assert legacy_json(app, "resume", f"--run={run_id}")["status"] == "committed"
     with app.app_context():
         created = db.session.scalar(
             select(func.count()).select_from(CrmLead).where(CrmLead.legacy_import_run_id == run_id)
@@ -122,14 +116,14 @@ def test_an_interrupted_commit_resumes_without_doubles(app: Flask, monkeypatch: 
 def test_rollback_undoes_exactly_what_the_run_created(app: Flask) -> None:
     before = counts(app)
     run_id, _ = ready_run(app)
-    cli(app, "commit", f"--run={run_id}")
+    legacy_json(app, "commit", f"--run={run_id}")
     with app.app_context():
         touched = db.session.scalars(select(CrmLead).where(CrmLead.legacy_import_run_id == run_id)).first()
         touched.status = "contacted"  # a salesperson worked on this lead since the commit
         db.session.commit()
         touched_id = touched.id
 
-    rolled_back = cli(app, "rollback", f"--run={run_id}")
+    rolled_back = legacy_json(app, "rollback", f"--run={run_id}")
 
     assert rolled_back["status"] == "rolled_back"
     assert rolled_back["rollback"]["changed_since_commit"] == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,14 +11,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.legacy_import import validate as validate_module
 from app.legacy_import.models import LegacyImportRun, LegacyStudentImport
+from tests.support.cli import legacy_json
 
 pytestmark = pytest.mark.integration
-
-
-def cli(app: Flask, *args: str) -> dict[str, Any]:
-    result = app.test_cli_runner().invoke(args=["legacy", *args, "--json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def outcomes(app: Flask, run_id: int) -> list[tuple[Any, ...]]:
@@ -39,10 +33,10 @@ def outcomes(app: Flask, run_id: int) -> list[tuple[Any, ...]]:
 
 
 def test_the_dry_run_totals_add_up_to_the_staged_rows(sqlite_app: Flask) -> None:
-    run_id = cli(sqlite_app, "import")["run_id"]
-    cli(sqlite_app, "validate", f"--run={run_id}")
-    cli(sqlite_app, "classify", f"--run={run_id}")
-    report = cli(sqlite_app, "dry-run", f"--run={run_id}")
+    run_id = legacy_json(sqlite_app, "import")["run_id"]
+    legacy_json(sqlite_app, "validate", f"--run={run_id}")
+    legacy_json(sqlite_app, "classify", f"--run={run_id}")
+    report = legacy_json(sqlite_app, "dry-run", f"--run={run_id}")
 
     staged = len(outcomes(sqlite_app, run_id))
     assert report["rows"] == staged == 600
@@ -62,11 +56,11 @@ def test_the_dry_run_totals_add_up_to_the_staged_rows(sqlite_app: Flask) -> None
         "unknown",
     }
     assert report["blocked"]["review_queue"] == report["by_validation_state"]["needs_review"]
-    assert cli(sqlite_app, "status", f"--run={run_id}")["status"] == "dry_run_ready"
+    assert legacy_json(sqlite_app, "status", f"--run={run_id}")["status"] == "dry_run_ready"
 
 
 def test_classify_before_validate_is_refused(sqlite_app: Flask) -> None:
-    run_id = cli(sqlite_app, "import")["run_id"]
+    run_id = legacy_json(sqlite_app, "import")["run_id"]
     result = sqlite_app.test_cli_runner().invoke(args=["legacy", "classify", f"--run={run_id}"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: run {run_id} is ingested; classify needs a run that is")
@@ -76,9 +70,9 @@ def test_a_validation_that_fails_midway_resumes_to_the_same_result(
     sqlite_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sqlite_app.config["LEGACY_BATCH_SIZE"] = "100"
-    reference = cli(sqlite_app, "import")["run_id"]
-    cli(sqlite_app, "validate", f"--run={reference}")
-    run_id = cli(sqlite_app, "import")["run_id"]
+    reference = legacy_json(sqlite_app, "import")["run_id"]
+    legacy_json(sqlite_app, "validate", f"--run={reference}")
+    run_id = legacy_json(sqlite_app, "import")["run_id"]
 
     calls = {"n": 0}
     real_validate = validate_module.validate
@@ -104,7 +98,7 @@ def test_a_validation_that_fails_midway_resumes_to_the_same_result(
         assert run.rows_done == 300
 
     monkeypatch.setattr(validate_module, "validate", real_validate)
-    resumed = cli(sqlite_app, "resume", f"--run={run_id}")
+    resumed = legacy_json(sqlite_app, "resume", f"--run={run_id}")
 
     assert resumed["status"] == "validated"
     assert resumed["progress"]["rows_done"] == 600

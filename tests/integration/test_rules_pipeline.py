@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from app.extensions import db
 from app.legacy_import.demo import legacy_metadata
 from app.legacy_import.models import LegacyDuplicateHint, LegacyImportRun, LegacyStudentImport
 from tests.conftest import make_app, truncate_app_tables
+from tests.support.cli import legacy_json
 
 pytestmark = pytest.mark.integration
 
@@ -125,17 +125,11 @@ def app(postgres_url: str, tmp_path: Path) -> Flask:
     return app
 
 
-def cli(app: Flask, *args: str) -> dict[str, Any]:
-    result = app.test_cli_runner().invoke(args=["legacy", *args, "--json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 def pipeline(app: Flask) -> tuple[int, dict[str, Any]]:
-    run_id = cli(app, "import")["run_id"]
-    assert cli(app, "validate", f"--run={run_id}")["status"] == "validated"
-    assert cli(app, "classify", f"--run={run_id}")["status"] == "classified"
-    return run_id, cli(app, "dry-run", f"--run={run_id}")
+    run_id = legacy_json(app, "import")["run_id"]
+    assert legacy_json(app, "validate", f"--run={run_id}")["status"] == "validated"
+    assert legacy_json(app, "classify", f"--run={run_id}")["status"] == "classified"
+    return run_id, legacy_json(app, "dry-run", f"--run={run_id}")
 
 
 def staged(app: Flask, source_table: str, legacy_id: int) -> dict[str, Any]:

@@ -205,7 +205,9 @@ def _audit(
     row: LegacyStudentImport,
     before: dict[str, Any],
     after: dict[str, Any],
+    **extra: Any,
 ) -> None:
+    """One audit event per changed row: who, what, before/after; never personal data."""
     record(
         session,
         f"legacy_import.review.{command.action}",
@@ -219,6 +221,7 @@ def _audit(
             "rows_in_action": len(set(command.row_ids)),
             "before": before,
             "after": after,
+            **extra,
         },
     )
 
@@ -245,25 +248,16 @@ def _decide_hint(session: Session, command: ReviewCommand, actor_id: int | None)
         return ReviewResult(command.action, 0, 1)
     before = {"decision": hint.decision}
     hint.decision, hint.decided_by_id, hint.decided_at = decision, actor_id, utcnow()
-    record(
-        session,
-        f"legacy_import.review.{command.action}",
-        object_type="legacy_student_import",
-        object_id=row.id,
-        actor_id=actor_id,
-        details={
-            "run_id": row.import_run_id,
-            "hint_id": hint.id,
-            "hint": {
-                "confidence": hint.confidence,
-                "reason": hint.reason,
-                "target_type": hint.target_type,
-                "target_id": hint.target_id,
-            },
-            "before": before,
-            "after": {"decision": decision},
+    hint_details = {
+        "hint_id": hint.id,
+        "hint": {
+            "confidence": hint.confidence,
+            "reason": hint.reason,
+            "target_type": hint.target_type,
+            "target_id": hint.target_id,
         },
-    )
+    }
+    _audit(session, command, actor_id, row, before, {"decision": decision}, **hint_details)
     return ReviewResult(command.action, 1)
 
 

@@ -274,23 +274,25 @@ def rollback_logs(context: StepContext) -> None:
         ).all()
         if not logs:
             return
-        for log in logs:
-            undo(session, log)
+        undone = [log.student_import_id for log in logs if undo(session, log)]
+        if undone:  # the rows are uncommitted again, in one statement per batch
+            session.execute(
+                update(LegacyStudentImport)
+                .where(LegacyStudentImport.id.in_(undone))
+                .values(imported_entity_type=None, imported_entity_id=None, committed_at=None)
+            )
         finish_batch(context, logs[-1].id, len(logs))
 
 
-def undo(session: Session, log: LegacyImportCommitLog) -> None:
+def undo(session: Session, log: LegacyImportCommitLog) -> bool:
+    """Undo one log; False when its entity stays (the reason is recorded on the log)."""
     if log.action == CREATED:
         reason = _delete_if_unchanged(session, log)
         if reason is not None:
             log.reason = reason
-            return
+            return False
     log.rolled_back_at = utcnow()
-    session.execute(
-        update(LegacyStudentImport)
-        .where(LegacyStudentImport.id == log.student_import_id)
-        .values(imported_entity_type=None, imported_entity_id=None, committed_at=None)
-    )
+    return True
 
 
 def _delete_if_unchanged(session: Session, log: LegacyImportCommitLog) -> str | None:

@@ -329,7 +329,9 @@ def time_in_process(legacy_url: str, counts: dict[str, int], options: CeleryOpti
     with fresh_app(legacy_url, options.keep) as app_url:
         chunk = str(options.chunk_size)
         before = cpu_snapshot()
-        timing, _ = import_run(app_url, legacy_url, options.batch_size, counts, LEGACY_CHUNK_SIZE=chunk)
+        # One process, as one worker: the comparison is the worker machinery, not parallelism.
+        one_process = {"LEGACY_CHUNK_SIZE": chunk, "LEGACY_IMPORT_PROCESSES": "1"}
+        timing, _ = import_run(app_url, legacy_url, options.batch_size, counts, **one_process)
         cpu = cpu_use(before, cpu_snapshot())
     return Measurement(timing.seconds, timing.core_seconds, timing.peak_rss_mb, cpu)
 

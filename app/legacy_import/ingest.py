@@ -7,7 +7,6 @@ transaction, so the highest legacy id staged for a table is exactly where to go 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from enum import StrEnum
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.legacy_import import staging
 from app.legacy_import.bulk import insert_rows
+from app.legacy_import.helpers import helper_processes
 from app.legacy_import.models import (
     LegacyCourseMapping,
     LegacyImportChunk,
@@ -27,6 +27,7 @@ from app.legacy_import.models import (
     LegacyStudentImport,
     LegacyTrainingImport,
 )
+from app.legacy_import.prefetch import prefetched
 from app.legacy_import.runs import (
     RUNS,
     RunError,
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 RESUMABLE = {RunStatus.PENDING, RunStatus.INGESTING, RunStatus.FAILED}
-HELD_CHUNK_POLL_SECONDS = 2
+HELD_CHUNK_POLL_SECONDS = 0.5
 REFERENCE_STEPS = (IngestStep.FORMATIONS, IngestStep.SESSIONS)
 STUDENT_TABLES = (SourceTable.STAGIAIRES, SourceTable.ARCHIVES)
 
@@ -71,19 +72,29 @@ def ingest(
     settings: IngestSettings,
     progress: Progress | None = None,
 ) -> LegacyImportRun:
-    """Stage the legacy tables into run `run_id` in this process, continuing from its checkpoint.
+    """Stage the legacy tables into run `run_id` from this process and its helper processes
+    (helpers.py), continuing from the run's checkpoint.
 
     A chunk another worker holds is waited for: it is either finished by that worker or, once
     the worker has been silent for the lease, taken over here."""
     chunks = prepare(session, run_id, reader, settings)
-    while chunks:
-        chunks = [
-            c for c in chunks if stage_chunk(session, run_id, c, reader, settings, progress) is Claim.HELD
-        ]
-        if chunks:
-            time.sleep(min(HELD_CHUNK_POLL_SECONDS, settings.lease_seconds))
+    with helper_processes(session, run_id, reader, settings, len(chunks)) as helpers:
+        while chunks:
+            chunks = [
+                c for c in chunks if stage_chunk(session, run_id, c, reader, settings, progress) is Claim.HELD
+            ]
+            if chunks:
+                helpers.wait(timeout=min(HELD_CHUNK_POLL_SECONDS, settings.lease_seconds))
+                _report(session, run_id, progress)
     finish_if_complete(session, run_id)
     return get_run(session, run_id)
+
+
+def _report(session: Session, run_id: int, progress: Progress | None) -> None:
+    if progress is not None:
+        run = get_run(session, run_id)
+        progress(run.rows_done, run.rows_total)
+        session.rollback()  # the read's transaction: no snapshot held while waiting
 
 
 def prepare(session: Session, run_id: int, reader: LegacySourceReader, settings: IngestSettings) -> list[int]:
@@ -242,19 +253,20 @@ def _stage_range(
     chunk: Any,
     progress: Progress | None,
 ) -> None:
-    """Stage the rows of `step` (within the chunk's id range, if any) after its checkpoint."""
-    stage_batch = _batch_stager(session, run_id, step)
+    """Stage the rows of `step` (within the chunk's id range, if any) after its checkpoint.
+
+    The next batch is read and normalized in a thread while this one is written."""
+    stager = _stager(session, run_id, step)
     up_to_id = chunk.up_to_id if chunk is not None else None
     after_id = max(checkpoint(session, run_id, step, chunk), chunk.after_id if chunk is not None else 0)
-    for batch in reader.read_batches(step, after_id, batch_size, up_to_id):
-        counters = stage_batch(batch)
-        add_counters(session, run_id, rows_done=len(batch), **counters)
+    batches = reader.read_batches(step, after_id, batch_size, up_to_id)
+    for rows in prefetched(stager.values(batch) for batch in batches):
+        counters = stager.write(rows)
+        add_counters(session, run_id, rows_done=len(rows), **counters)
         if chunk is not None:
             session.execute(update(CHUNKS).where(CHUNKS.c.id == chunk.id).values(claimed_at=utcnow()))
         session.commit()
-        if progress is not None:
-            run = get_run(session, run_id)
-            progress(run.rows_done, run.rows_total)
+        _report(session, run_id, progress)
 
 
 def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = None) -> int:
@@ -271,29 +283,37 @@ def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = Non
     return int(session.execute(select(func.max(column)).where(where)).scalar() or 0)
 
 
-def _batch_stager(
-    session: Session, run_id: int, step: IngestStep
-) -> Callable[[list[LegacyRecord]], dict[str, int]]:
-    if step is IngestStep.FORMATIONS:
-        return lambda batch: _stage_reference(
-            session,
-            COURSE_MAPPINGS,
-            [staging.formation_values(r, run_id) for r in batch],
-            "formations_staged",
-        )
-    if step is IngestStep.SESSIONS:
-        return lambda batch: _stage_reference(
-            session, SESSION_MAPPINGS, [staging.session_values(r, run_id) for r in batch], "sessions_staged"
-        )
-    stager = StudentStager(session, run_id, SourceTable(step.value))
-    return stager.stage
+Values = list[dict[str, Any]]
 
 
-def _stage_reference(
-    session: Session, table: Any, rows: list[dict[str, Any]], counter: str
-) -> dict[str, int]:
-    insert_rows(session, table, rows)
-    return {counter: len(rows)}
+def _stager(session: Session, run_id: int, step: IngestStep) -> ReferenceStager | StudentStager:
+    if step in REFERENCE_STEPS:
+        return ReferenceStager(session, run_id, step)
+    return StudentStager(session, run_id, SourceTable(step.value))
+
+
+# step -> (table, values of one record, counter)
+REFERENCE_STAGING: dict[IngestStep, tuple[Any, Callable[[LegacyRecord, int], dict[str, Any]], str]] = {
+    IngestStep.FORMATIONS: (COURSE_MAPPINGS, staging.formation_values, "formations_staged"),
+    IngestStep.SESSIONS: (SESSION_MAPPINGS, staging.session_values, "sessions_staged"),
+}
+
+
+class ReferenceStager:
+    """Stages batches of `formations` or `session_ecoins` rows as mappings."""
+
+    def __init__(self, session: Session, run_id: int, step: IngestStep) -> None:
+        self.session = session
+        self.run_id = run_id
+        self.table, self.to_values, self.counter = REFERENCE_STAGING[step]
+
+    def values(self, batch: list[LegacyRecord]) -> Values:
+        """The batch's staging values: pure, safe to run in another thread."""
+        return [self.to_values(record, self.run_id) for record in batch]
+
+    def write(self, rows: Values) -> dict[str, int]:
+        insert_rows(self.session, self.table, rows)
+        return {self.counter: len(rows)}
 
 
 class StudentStager:
@@ -306,8 +326,11 @@ class StudentStager:
         self.formations = _formation_names(session, run_id)
         self.sessions = _sessions(session, run_id)
 
-    def stage(self, batch: list[LegacyRecord]) -> dict[str, int]:
-        rows = [staging.student_values(r, self.source_table, self.run_id) for r in batch]
+    def values(self, batch: list[LegacyRecord]) -> Values:
+        """The batch's staging values: pure, safe to run in another thread."""
+        return [staging.student_values(r, self.source_table, self.run_id) for r in batch]
+
+    def write(self, rows: Values) -> dict[str, int]:
         self._insert_students(rows)
         ids = self._staged_ids(rows[0]["legacy_id"], rows[-1]["legacy_id"])
         insert_rows(self.session, TRAININGS, [self._training(ids[row["legacy_id"]], row) for row in rows])

@@ -30,6 +30,7 @@ Decisions (SPEC.md, "Rules"):
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -67,6 +68,7 @@ PLACEHOLDER_EMAILS = frozenset({"/", "-", "null", "neant", "ecoin.hank@gmail.com
 # What MySQL calls latin1 is Windows-1252; ftfy names its lenient variant "sloppy".
 _MYSQL_LATIN1 = frozenset({"latin-1", "windows-1252", "sloppy-windows-1252"})
 _MAX_ROUNDS = 5
+TEXT_CACHE_SIZE = 50_000  # distinct texts remembered, a few MB
 
 
 def _as_text(raw: object) -> tuple[str | None, bool]:
@@ -118,8 +120,15 @@ def clean_name(raw: object) -> tuple[str | None, bool]:
     text, decoded_as_latin1 = _as_text(raw)
     if text is None:
         return None, decoded_as_latin1
+    cleaned, repaired = _clean_text(text)
+    return cleaned, decoded_as_latin1 or repaired
+
+
+# Names and statuses repeat across thousands of rows: their cleaning is remembered (bounded).
+@functools.lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _clean_text(text: str) -> tuple[str | None, bool]:
     cleaned = _until_stable(lambda value: _tidy(_fix_mojibake(value)), text)
-    return cleaned or None, decoded_as_latin1 or cleaned != _tidy(text)
+    return cleaned or None, cleaned != _tidy(text)
 
 
 def _tidy(text: str) -> str:
@@ -131,6 +140,11 @@ def fold_text(raw: object) -> str:
     text, _ = _as_text(raw)
     if text is None:
         return ""
+    return _fold_text(text)
+
+
+@functools.lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _fold_text(text: str) -> str:
     return _until_stable(lambda value: _fold(_fix_mojibake(value)), text)
 
 

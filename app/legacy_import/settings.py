@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,13 +38,22 @@ class RuleSettings:
 @dataclass(frozen=True)
 class IngestSettings:
     batch_size: int = 2000  # rows per batch and transaction
-    chunk_size: int = 20_000  # legacy ids per chunk, the unit one worker stages at a time
+    chunk_size: int = 5000  # legacy ids per chunk, the unit one worker stages at a time
     lease_seconds: int = 30  # a worker silent this long (no batch done) has lost its chunk or run
+    processes: int = 1  # processes staging chunks in an in-process import (helpers.py)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> IngestSettings:
         return cls(
             batch_size=positive_int("LEGACY_BATCH_SIZE", config.get("LEGACY_BATCH_SIZE"), 2000),
-            chunk_size=positive_int("LEGACY_CHUNK_SIZE", config.get("LEGACY_CHUNK_SIZE"), 20_000),
+            chunk_size=positive_int("LEGACY_CHUNK_SIZE", config.get("LEGACY_CHUNK_SIZE"), 5000),
             lease_seconds=positive_int("LEGACY_LEASE_SECONDS", config.get("LEGACY_LEASE_SECONDS"), 30),
+            processes=positive_int(
+                "LEGACY_IMPORT_PROCESSES", config.get("LEGACY_IMPORT_PROCESSES"), default_processes()
+            ),
         )
+
+
+def default_processes() -> int:
+    """One import process per core, at most four (the databases need some of the machine)."""
+    return min(os.cpu_count() or 1, 4)

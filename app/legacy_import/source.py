@@ -182,7 +182,9 @@ class DatabaseLegacySourceReader:
     """Reads the legacy tables through a read-only connection, in keyset-paged batches."""
 
     def __init__(self, url: str, column_map: Mapping[str, Any] | None = None) -> None:
-        self.layout = build_layout(column_map or {})
+        self.url = url  # with column_map, what another process needs to open the same source
+        self.column_map = dict(column_map or {})
+        self.layout = build_layout(self.column_map)
         self.engine = read_only_engine(url)
         self._quote = self.engine.dialect.identifier_preparer.quote
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -202,3 +203,36 @@ def test_a_row_the_app_database_refuses_is_still_staged(
         assert [row.legacy_id for row in refused] == [5]
         assert "Ami\\u0000ne" in refused[0].raw_payload["unstorable_payload"]
         assert refused[0].training is not None
+
+
+def test_helper_processes_share_the_chunks_and_stage_each_row_once(
+    postgres_url: str, legacy_mariadb_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(
+        postgres_url,
+        LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url},
+        LEGACY_CHUNK_SIZE="50",
+        LEGACY_IMPORT_PROCESSES="3",
+    )
+    truncate_app_tables(app)
+    helpers_log = logging.getLogger("app.legacy_import.helpers")
+    helpers_log.disabled = False  # alembic's logging setup, run by the migrations, disables it
+    caplog.set_level("INFO", logger=helpers_log.name)
+
+    result = run_cli(app, "legacy", "import", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert "2 helper process(es) staging chunks" in caplog.text
+    summary = json.loads(result.stdout)
+    counts = legacy_counts(legacy_mariadb_url)
+    assert summary["status"] == "ingested"
+    assert summary["progress"]["rows_done"] == sum(counts.values())
+    for table in ("stagiaires", "archives"):
+        with app.app_context():
+            ids = db.session.scalars(
+                select(LegacyStudentImport.legacy_id).where(LegacyStudentImport.source_table == table)
+            ).all()
+        assert sorted(ids) == sorted(legacy_rows(legacy_mariadb_url, table))
+        assert summary["counters"][f"{table}_staged"] == counts[table]
+    students = counts["stagiaires"] + counts["archives"]
+    assert staged_count(app, LegacyTrainingImport, summary["run_id"]) == students

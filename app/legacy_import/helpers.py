@@ -1,0 +1,105 @@
+"""Helper processes of an in-process import: they stage chunks beside the importing process.
+
+Normalizing a row costs far more Python time than reading or writing it, so an import run
+from the command line uses `LEGACY_IMPORT_PROCESSES` processes (default: one per core, at
+most four): the importing process and helpers it starts. Helpers are spawned (a clean
+interpreter: no inherited connections), open their own connections from the same URLs, and
+share out the run's chunks through the claims and leases Celery workers use. A helper that
+dies therefore loses nothing: its chunk's lease expires and the importing process stages it.
+A helper stops when the run stops ingesting or its parent is gone.
+
+Only a PostgreSQL app database gets helpers: SQLite takes one writer at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from app.legacy_import.runs import RunError, get_run
+from app.legacy_import.settings import IngestSettings
+from app.legacy_import.source import DatabaseLegacySourceReader, LegacySourceReader
+from app.legacy_import.vocab import RunStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Helpers:
+    """The running helpers of one import (none when the import runs alone)."""
+
+    processes: list[BaseProcess] = field(default_factory=list)
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until a helper ends or `timeout` passes; a failed helper fails the import here
+        (the run already holds the reason, written by the helper)."""
+        running = {p.sentinel: p for p in self.processes if p.exitcode is None}
+        if running:
+            for sentinel in multiprocessing.connection.wait(list(running), timeout=timeout):
+                running[sentinel].join()  # ready once it is exiting; its exit code comes soon after
+        else:
+            time.sleep(timeout)
+        if any(p.exitcode not in (None, 0) for p in self.processes):
+            raise RunError("a helper process failed staging a chunk; see the run's failure reason")
+
+
+@contextmanager
+def helper_processes(
+    session: Session, run_id: int, reader: LegacySourceReader, settings: IngestSettings, open_chunks: int
+) -> Iterator[Helpers]:
+    """Start up to `settings.processes - 1` helpers for the run's open chunks; on leaving,
+    wait for them (they stop after their chunk once the run has stopped ingesting)."""
+    count = min(settings.processes - 1, open_chunks - 1)
+    bind = session.get_bind()
+    if count < 1 or bind.dialect.name != "postgresql" or not isinstance(reader, DatabaseLegacySourceReader):
+        yield Helpers()
+        return
+    app_url = bind.url.render_as_string(hide_password=False)
+    arguments = (app_url, reader.url, reader.column_map, run_id, settings, os.getpid())
+    context = multiprocessing.get_context("spawn")
+    helpers = Helpers([context.Process(target=stage_open_chunks, args=arguments) for _ in range(count)])
+    for process in helpers.processes:
+        process.start()
+    log.info("run %s: %d helper process(es) staging chunks", run_id, count)
+    try:
+        yield helpers
+    finally:
+        for process in helpers.processes:
+            process.join()
+
+
+def stage_open_chunks(
+    app_url: str,
+    legacy_url: str,
+    column_map: dict[str, Any],
+    run_id: int,
+    settings: IngestSettings,
+    parent_pid: int,
+) -> None:
+    """A helper's work: stage every open chunk it can claim. A failure fails the run (in
+    stage_chunk) and ends the process with a non-zero exit code."""
+    from app import engine_options  # here: app/__init__ imports this module's importers
+    from app.legacy_import.ingest import open_chunks, stage_chunk
+
+    engine = create_engine(app_url, **engine_options(app_url))
+    reader = DatabaseLegacySourceReader(legacy_url, column_map)
+    try:
+        with Session(engine) as session:
+            for chunk_id in open_chunks(session, run_id):
+                if os.getppid() != parent_pid or get_run(session, run_id).status != RunStatus.INGESTING:
+                    break
+                stage_chunk(session, run_id, chunk_id, reader, settings)
+    finally:
+        reader.close()
+        engine.dispose()

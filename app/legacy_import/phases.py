@@ -23,6 +23,7 @@ from app.legacy_import.runs import (
     enter_step,
     finish_run,
     get_run,
+    lock_run,
     mark_failed,
     renew_lease,
     take_lease,
@@ -111,10 +112,14 @@ def staged_rows(session: Session, run_id: int) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def student_batches(context: StepContext, columns: Sequence[Any]) -> Iterator[list[Any]]:
-    """The run's staged students with their training, after the step's checkpoint, by id."""
+def student_batches(context: StepContext, columns: Sequence[Any], lock: bool = False) -> Iterator[list[Any]]:
+    """The run's staged students with their training, after the step's checkpoint, by id. With
+    `lock`, each batch is read under the run's lock (`lock_run`), which its transaction holds
+    until `finish_batch` commits it."""
     after_id = context.checkpoint
     while True:
+        if lock:
+            lock_run(context.session, context.run_id)
         query = (
             select(STUDENTS.c.id, *columns)
             .outerjoin(  # the repeated bound lets PostgreSQL start the trainings index at the batch

@@ -4,7 +4,8 @@ Decisions are stored on the row (`review_decision`, `classification_override`, `
 on its duplicate hints (`decision`); the plan (`rules/plan.py`) reads them at the next dry run
 and commit. Every change is audited per row, with the changed fields before and after. The
 audit holds no personal data, and no staff text either (notes, override reasons may quote a
-person): only their length.
+person): only their length. The queue's group counts change with the decisions, in the same
+transaction (`queue_counts.py`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from app.legacy_import.models import (
     LegacyStudentImport,
     LegacyTrainingImport,
 )
+from app.legacy_import.queue_counts import QUEUE_STATES, add_to_counts, count_change, kept_counts, rows_keys
 from app.legacy_import.rules import plan
 from app.legacy_import.rules.duplicates import CONFIDENCE_ORDER
-from app.legacy_import.vocab import Classification, DuplicateConfidence, RunStatus, ValidationState
+from app.legacy_import.runs import lock_run
+from app.legacy_import.vocab import Classification, DuplicateConfidence, RunStatus
 from app.models_base import utcnow
 
 APPROVE, OVERRIDE, SKIP, NOTE = "approve", "override", "skip", "note"
@@ -36,7 +39,6 @@ ROW_ACTIONS = (APPROVE, OVERRIDE, SKIP, NOTE)
 HINT_ACTIONS = (CONFIRM_HINT, REJECT_HINT)
 ACTIONS = ROW_ACTIONS + HINT_ACTIONS
 
-QUEUE_STATES = (ValidationState.NEEDS_REVIEW, ValidationState.DUPLICATE)
 # What a reviewer may reclassify a row as: the classifications that lead somewhere.
 OVERRIDE_CHOICES = (
     Classification.COMPLETED,
@@ -82,6 +84,7 @@ def apply_review(session: Session, command: ReviewCommand, actor_id: int | None)
     """Apply one action to one or many rows (or one hint), audit each change, and commit.
     All or nothing: a refused action raises `ReviewError` before anything changes."""
     check_command(command)
+    lock_run(session, command.run_id)  # before reading the rows: validation's batches take it too
     ensure_run_open(session, command.run_id)
     if command.action in HINT_ACTIONS:
         result = _decide_hint(session, command, actor_id)
@@ -138,7 +141,7 @@ def _decide_rows(session: Session, command: ReviewCommand, actor_id: int | None)
                 f"{len(unresolved)} ligne(s) sans classification utilisable (n° {_ids(unresolved)}) : "
                 "corrigez d'abord leur classification, ce qui les approuve."
             )
-    now, changed = utcnow(), 0
+    now, changed, queued_before = utcnow(), 0, rows_keys(rows)
     for row in rows:
         state, before = _decision_state(row), _snapshot(row, command.action)
         _apply(row, command)
@@ -148,6 +151,7 @@ def _decide_rows(session: Session, command: ReviewCommand, actor_id: int | None)
             row.reviewed_by_id, row.reviewed_at = actor_id, now
         changed += 1
         _audit(session, command, actor_id, row, before, _snapshot(row, command.action))
+    add_to_counts(session, command.run_id, count_change(queued_before, rows_keys(rows)))
     return ReviewResult(command.action, changed, len(rows) - changed)
 
 
@@ -326,29 +330,14 @@ def recent_runs(session: Session, limit: int = 50) -> list[LegacyImportRun]:
 
 
 def queue_groups(session: Session, run_id: int) -> list[QueueGroup]:
-    """The queue's groups with their counts: one pass over the run's rows in review, grouped by
-    their (few) distinct combinations of reasons."""
-    pending = STUDENTS.c.review_decision.is_(None)
-    query = (
-        select(STUDENTS.c.validation_state, REASONS_TEXT, pending, func.count())
-        .where(STUDENTS.c.import_run_id == run_id, STUDENTS.c.validation_state.in_(QUEUE_STATES))
-        .group_by(STUDENTS.c.validation_state, REASONS_TEXT, pending)
-    )
+    """The queue's groups with their counts, as kept with the rows (`queue_counts.py`)."""
     groups: dict[str, QueueGroup] = {}
-    for state, reasons_text, is_pending, count in session.execute(query):
-        for reason in _reasons(reasons_text) or [str(state)]:
-            group = groups.setdefault(reason, QueueGroup(reason))
-            group.states.add(str(state))
-            group.total += count
-            group.pending += count if is_pending else 0
+    for (reason, state, pending), count in kept_counts(session, run_id).items():
+        group = groups.setdefault(reason, QueueGroup(reason))
+        group.states.add(state)
+        group.total += count
+        group.pending += count if pending else 0
     return sorted(groups.values(), key=lambda g: (-g.pending, -g.total, g.reason))
-
-
-def _reasons(text: str | None) -> list[str]:
-    if not text:
-        return []
-    value = json.loads(text)
-    return [str(reason) for reason in value] if isinstance(value, list) else []
 
 
 def queue_page(

@@ -36,6 +36,13 @@ def get_run(session: Session, run_id: int) -> LegacyImportRun:
     return run
 
 
+def lock_run(session: Session, run_id: int) -> None:
+    """Lock the run's row until the transaction ends (FOR UPDATE on PostgreSQL; SQLite has one
+    writer at a time anyway). The writers of the review queue's counts take it before they read
+    the rows they change, so that they change them one after the other (`queue_counts.py`)."""
+    session.execute(select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update())
+
+
 def latest_run_id(session: Session) -> int | None:
     return session.scalar(select(func.max(RUNS.c.id)))
 

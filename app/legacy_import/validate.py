@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from typing import Any
@@ -17,6 +17,7 @@ from app.legacy_import.bulk import insert_rows, update_rows
 from app.legacy_import.models import LegacyDuplicateHint, LegacyImportRun, LegacySessionMapping
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
+from app.legacy_import.queue_counts import QueueKey, add_to_counts, count_change, queue_keys, rows_keys
 from app.legacy_import.references import RunReferences
 from app.legacy_import.rules import duplicates as dup
 from app.legacy_import.rules.plan import REJECTED
@@ -255,17 +256,22 @@ ROW_COLUMNS = (
     STUDENTS.c.status_text,
     STUDENTS.c.legacy_formation_id,
     STUDENTS.c.legacy_session_id,
+    # what the row counts in the review queue before this validation (`queue_change`)
+    STUDENTS.c.validation_state,
+    STUDENTS.c.validation_reasons,
+    STUDENTS.c.review_decision,
     TRAININGS.c.id.label("training_id"),
 )
 
 
 def validate_rows(context: StepContext) -> None:
-    """Each row's validation state and reasons, its strongest hint, and its training's session type."""
+    """Each row's validation state and reasons, its strongest hint, and its training's session
+    type; the review queue's counts change with the rows, in the batch's transaction."""
     session = context.session
     references = RunReferences.load(session, context.run_id)
     run = session.get(LegacyImportRun, context.run_id)
     shared = set(chain.from_iterable((run.shared_contacts or {}).values())) if run else set()
-    for batch in student_batches(context, ROW_COLUMNS):
+    for batch in student_batches(context, ROW_COLUMNS, lock=True):
         hints = hints_by_row(session, context.run_id, batch[0].id, batch[-1].id)
         students, trainings = [], []
         for row in batch:
@@ -286,7 +292,19 @@ def validate_rows(context: StepContext) -> None:
         update_rows(session, STUDENTS, students)
         if trainings:
             update_rows(session, TRAININGS, trainings)
+        add_to_counts(session, context.run_id, queue_change(batch, students))
         finish_batch(context, batch[-1].id, len(batch))
+
+
+def queue_change(batch: list[Any], students: list[dict[str, Any]]) -> Counter[QueueKey]:
+    """How the batch's new states and reasons move its rows between the review queue's groups
+    (a reviewer's decision stays with the row)."""
+    after = [
+        key
+        for row, new in zip(batch, students, strict=True)
+        for key in queue_keys(new["validation_state"], new["validation_reasons"], row.review_decision is None)
+    ]
+    return count_change(rows_keys(batch), after)
 
 
 def hints_by_row(

@@ -4,6 +4,7 @@ dry run makes of it, and the audit trail it leaves (SPEC.md, "Web pages" and "Se
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Flask
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.crm.models import CrmLead
 from app.extensions import db
+from app.legacy_import import queue_counts
 from app.legacy_import.models import LegacyDuplicateHint, LegacyStudentImport
 from tests.e2e.conftest import csrf_token
 from tests.support.cli import legacy_json
@@ -408,3 +410,108 @@ def test_hint_decisions_survive_a_new_validation(web_app: Flask, client_as: Any)
         assert (
             db.session.get(LegacyStudentImport, staged.id).validation_state == "valid"
         )  # not a duplicate now
+
+
+# -- the queue's counts --------------------------------------------------------------------------
+
+GROUP_LINK = re.compile(
+    r'group=(\w+)[^"]*"[^>]*>[^<]*<span class="badge" title="à traiter">(\d+)</span> '
+    r'<span class="muted">/ (\d+)</span>'
+)
+
+
+def counted_groups(app: Flask, run_id: int) -> dict[str, tuple[int, int]]:
+    """Each group's (pending, total), counted from the rows as they stand."""
+    with app.app_context():
+        counted = queue_counts.counted_from_rows(db.session, run_id)
+        assert queue_counts.kept_counts(db.session, run_id) == counted
+    groups: dict[str, tuple[int, int]] = {}
+    for (reason, _state, pending), n in counted.items():
+        shown_pending, total = groups.get(reason, (0, 0))
+        groups[reason] = (shown_pending + (n if pending else 0), total + n)
+    return groups
+
+
+def assert_counts_exact(app: Flask, client: FlaskClient, run_id: int) -> dict[str, tuple[int, int]]:
+    """The kept counts equal a count of the rows, and the page shows them."""
+    expected = counted_groups(app, run_id)
+    page = client.get(f"{REVIEW}?run={run_id}").get_data(as_text=True)
+    shown = {reason: (int(pending), int(total)) for reason, pending, total in GROUP_LINK.findall(page)}
+    assert shown == expected
+    return expected
+
+
+def test_the_counts_stay_exact_through_every_review_action(web_app: Flask, client_as: Any) -> None:
+    run_id, _ = pipeline(web_app)
+    client = client_as("reviewer")
+    before = assert_counts_exact(web_app, client, run_id)
+    leads = [r for r in lead_only_in_review(web_app) if len(r.validation_reasons or []) > 1]
+    leads += [r for r in lead_only_in_review(web_app) if r not in leads]
+    unknown = rows(web_app, validation_state="needs_review", classification="unknown")
+    assert len(leads) > 8 and unknown
+
+    act(client, run_id, "approve", [leads[0].id])  # a row with two reasons leaves two groups' pending
+    after = assert_counts_exact(web_app, client, run_id)
+    for reason in leads[0].validation_reasons or []:
+        assert after[reason] == (before[reason][0] - 1, before[reason][1])
+    act(client, run_id, "skip", [leads[0].id])  # decided -> decided: no count moves
+    assert assert_counts_exact(web_app, client, run_id) == after
+    act(client, run_id, "approve", [leads[0].id, leads[1].id])  # one already decided
+    assert_counts_exact(web_app, client, run_id)
+    act(client, run_id, "override", [unknown[0].id], classification="lead_only", reason="Rappelée")
+    assert_counts_exact(web_app, client, run_id)
+    act(client, run_id, "note", [leads[2].id], note="à rappeler")  # a note is no decision
+    assert assert_counts_exact(web_app, client, run_id)
+    act(client, run_id, "approve", [unknown[1].id])  # refused: nothing changes
+    assert_counts_exact(web_app, client, run_id)
+    act(client, run_id, "skip", [r.id for r in leads[3:6]])
+    assert_counts_exact(web_app, client, run_id)
+    whole_page = {"run_id": run_id, "action": "approve", "whole_page": "y", "row_ids": []}
+    post(client, ACTION, {**whole_page, "page_row_ids": [r.id for r in leads[5:9]]})
+    assert_counts_exact(web_app, client, run_id)
+
+
+def test_the_counts_follow_a_row_out_of_the_queue_and_back_with_its_decision(
+    web_app: Flask, client_as: Any
+) -> None:
+    """Validation moves rows between groups and out of the queue; a reviewer's decision stays
+    with the row, so that it comes back decided."""
+    run_id, _ = pipeline(web_app)
+    client = client_as("reviewer")
+    phones = [r.phone_normalized for r in rows(web_app, import_run_id=run_id)]
+    staged = next(
+        r
+        for r in rows(web_app, validation_state="valid", classification="lead_only")
+        if r.phone_normalized and phones.count(r.phone_normalized) == 1
+    )
+
+    def lead_with_the_rows_phone() -> None:
+        with web_app.app_context():
+            db.session.add(CrmLead(first_name="X", last_name="Y", phone=staged.phone_normalized))
+            db.session.commit()
+
+    before = assert_counts_exact(web_app, client, run_id)
+    lead_with_the_rows_phone()
+    prepare(web_app, run_id)  # the row is now a duplicate of that lead
+    assert row(web_app, staged.id).validation_state == "duplicate"
+    pending, total = before.get("matches_existing_crm_lead", (0, 0))
+    duplicates = assert_counts_exact(web_app, client, run_id)
+    assert duplicates["matches_existing_crm_lead"] == (pending + 1, total + 1)
+
+    act(client, run_id, "approve", [staged.id])
+    decided = assert_counts_exact(web_app, client, run_id)
+    assert decided["matches_existing_crm_lead"] == (pending, total + 1)
+    with web_app.app_context():
+        hint_id = db.session.scalars(
+            select(LegacyDuplicateHint.id).filter_by(student_import_id=staged.id, target_type="crm_lead")
+        ).one()
+    act(client, run_id, "reject_hint", [], hint_id=hint_id)
+    assert assert_counts_exact(web_app, client, run_id) == decided  # a hint decision moves no row
+    prepare(web_app, run_id)  # the rejected hint no longer counts: the row leaves the queue
+    assert row(web_app, staged.id).validation_state == "valid"
+    assert assert_counts_exact(web_app, client, run_id) == before
+
+    lead_with_the_rows_phone()  # a second lead: a new hint, and the row is back, still approved
+    prepare(web_app, run_id)
+    assert row(web_app, staged.id).review_decision == "approved"
+    assert assert_counts_exact(web_app, client, run_id) == decided

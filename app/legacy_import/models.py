@@ -106,8 +106,6 @@ class LegacyStudentImport(Model):
     __tablename__ = "legacy_student_imports"
     __table_args__ = (
         UniqueConstraint("import_run_id", "source_table", "legacy_id"),
-        Index("ix_legacy_student_imports_run_phone", "import_run_id", "phone_normalized"),
-        Index("ix_legacy_student_imports_run_email", "import_run_id", "email_normalized"),
         Index("ix_legacy_student_imports_run_state", "import_run_id", "validation_state", "id"),
         Index("ix_legacy_student_imports_run_class", "import_run_id", "classification", "id"),
         # The review queue (rows in review or duplicate, migration 0005): its pages walk it by
@@ -221,9 +219,8 @@ class LegacyTrainingImport(Model):
     student_import_id: Mapped[int] = mapped_column(
         ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), unique=True
     )
-    import_run_id: Mapped[int] = mapped_column(
-        ForeignKey("legacy_import_runs.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: ix_legacy_training_imports_run_session_type starts with it.
+    import_run_id: Mapped[int] = mapped_column(ForeignKey("legacy_import_runs.id", ondelete="CASCADE"))
     legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
     legacy_formation_name: Mapped[str | None] = mapped_column(String(255))
     legacy_session_id: Mapped[int | None] = mapped_column(BigInteger)

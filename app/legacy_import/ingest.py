@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -323,8 +323,6 @@ class StudentStager:
         self.session = session
         self.run_id = run_id
         self.source_table = source_table
-        self.formations = _formation_names(session, run_id)
-        self.sessions = _sessions(session, run_id)
 
     def values(self, batch: list[LegacyRecord]) -> Values:
         """The batch's staging values: pure, safe to run in another thread."""
@@ -332,11 +330,10 @@ class StudentStager:
 
     def write(self, rows: Values) -> dict[str, int]:
         self._insert_students(rows)
-        ids = self._staged_ids(rows[0]["legacy_id"], rows[-1]["legacy_id"])
-        insert_rows(self.session, TRAININGS, [self._training(ids[row["legacy_id"]], row) for row in rows])
+        trainings = self._insert_trainings(rows[0]["legacy_id"], rows[-1]["legacy_id"])
         return {
             f"{self.source_table}_staged": len(rows),
-            "trainings_staged": len(rows),
+            "trainings_staged": trainings,
             **batch_counters(rows),
         }
 
@@ -366,29 +363,50 @@ class StudentStager:
             with self.session.begin_nested():
                 insert_rows(self.session, STUDENTS, [staging.fallback_values(row)])
 
-    def _staged_ids(self, first: int, last: int) -> dict[int, int]:
-        """Staged-row ids of the batch by legacy id, through the run's unique key."""
-        query = select(STUDENTS.c.legacy_id, STUDENTS.c.id).where(
-            STUDENTS.c.import_run_id == self.run_id,
-            STUDENTS.c.source_table == self.source_table.value,
-            STUDENTS.c.legacy_id.between(first, last),
+    def _insert_trainings(self, first: int, last: int) -> int:
+        """The training child of each row just staged (legacy ids `first`..`last`), with its
+        formation's name and its session's code and dates, in one INSERT ... SELECT."""
+        formation = and_(
+            COURSE_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
+            COURSE_MAPPINGS.c.legacy_formation_id == STUDENTS.c.legacy_formation_id,
         )
-        return dict(self.session.execute(query).all())
-
-    def _training(self, student_id: int, row: dict[str, Any]) -> dict[str, Any]:
-        session_id = row["legacy_session_id"]
-        legacy_session = self.sessions.get(session_id, {})
-        formation_id = row["legacy_formation_id"]
-        return {
-            "student_import_id": student_id,
-            "import_run_id": self.run_id,
-            "legacy_formation_id": formation_id,
-            "legacy_formation_name": self.formations.get(formation_id),
-            "legacy_session_id": session_id,
-            "legacy_session_code": legacy_session.get("code"),
-            "session_starts_on": legacy_session.get("starts_on"),
-            "session_ends_on": legacy_session.get("ends_on"),
-        }
+        legacy_session = and_(
+            SESSION_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
+            SESSION_MAPPINGS.c.legacy_session_id == STUDENTS.c.legacy_session_id,
+        )
+        staged = (
+            select(
+                STUDENTS.c.id,
+                STUDENTS.c.import_run_id,
+                STUDENTS.c.legacy_formation_id,
+                COURSE_MAPPINGS.c.legacy_name,
+                STUDENTS.c.legacy_session_id,
+                SESSION_MAPPINGS.c.code,
+                SESSION_MAPPINGS.c.starts_on,
+                SESSION_MAPPINGS.c.ends_on,
+                STUDENTS.c.created_at,
+            )
+            .outerjoin(COURSE_MAPPINGS, formation)
+            .outerjoin(SESSION_MAPPINGS, legacy_session)
+            .where(
+                STUDENTS.c.import_run_id == self.run_id,
+                STUDENTS.c.source_table == self.source_table.value,
+                STUDENTS.c.legacy_id.between(first, last),
+            )
+        )
+        columns = [
+            "student_import_id",
+            "import_run_id",
+            "legacy_formation_id",
+            "legacy_formation_name",
+            "legacy_session_id",
+            "legacy_session_code",
+            "session_starts_on",
+            "session_ends_on",
+            "created_at",
+        ]
+        inserted = self.session.execute(insert(TRAININGS).from_select(columns, staged))
+        return int(inserted.rowcount)
 
 
 def batch_counters(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -401,20 +419,3 @@ def batch_counters(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
         if row["text_repairs"]:
             counters["text_repairs"] = counters.get("text_repairs", 0) + 1
     return counters
-
-
-def _formation_names(session: Session, run_id: int) -> dict[int, str | None]:
-    query = select(COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.legacy_name).where(
-        COURSE_MAPPINGS.c.import_run_id == run_id
-    )
-    return {fid: name for fid, name in session.execute(query)}
-
-
-def _sessions(session: Session, run_id: int) -> dict[int, dict[str, Any]]:
-    query = select(
-        SESSION_MAPPINGS.c.legacy_session_id,
-        SESSION_MAPPINGS.c.code,
-        SESSION_MAPPINGS.c.starts_on,
-        SESSION_MAPPINGS.c.ends_on,
-    ).where(SESSION_MAPPINGS.c.import_run_id == run_id)
-    return {row.legacy_session_id: row._asdict() for row in session.execute(query)}

@@ -24,6 +24,7 @@ from app.legacy_import.models import (
     LegacyStudentImport,
     LegacyTrainingImport,
 )
+from app.legacy_import.normalize import clean_name
 from app.legacy_import.runs import create_run
 from app.legacy_import.settings import IngestSettings
 from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord, json_ready
@@ -236,3 +237,42 @@ def test_helper_processes_share_the_chunks_and_stage_each_row_once(
         assert summary["counters"][f"{table}_staged"] == counts[table]
     students = counts["stagiaires"] + counts["archives"]
     assert staged_count(app, LegacyTrainingImport, summary["run_id"]) == students
+
+
+def test_each_training_carries_its_formation_name_and_its_session_code_and_dates(
+    app: Flask, legacy_mariadb_url: str
+) -> None:
+    result = run_cli(app, "legacy", "import", "--json")
+    assert result.exit_code == 0, result.stderr
+    run_id = json.loads(result.stdout)["run_id"]
+    formations = legacy_rows(legacy_mariadb_url, "formations")
+    sessions = legacy_rows(legacy_mariadb_url, "session_ecoins")
+    with app.app_context():
+        trainings = db.session.execute(
+            select(
+                LegacyTrainingImport.legacy_formation_id,
+                LegacyTrainingImport.legacy_formation_name,
+                LegacyTrainingImport.legacy_session_id,
+                LegacyTrainingImport.legacy_session_code,
+                LegacyTrainingImport.session_starts_on,
+                LegacyTrainingImport.session_ends_on,
+            ).where(LegacyTrainingImport.import_run_id == run_id)
+        ).all()
+
+    named = dangling = 0
+    for training in trainings:
+        formation = formations.get(training.legacy_formation_id)
+        if formation is None:
+            assert training.legacy_formation_name is None
+            dangling += 1
+        else:
+            assert training.legacy_formation_name == clean_name(formation["nom"])[0]
+            named += 1
+        legacy_session = sessions.get(training.legacy_session_id)
+        if legacy_session is None:
+            assert (training.legacy_session_code, training.session_starts_on) == (None, None)
+        else:
+            assert training.legacy_session_code == clean_name(legacy_session["code"])[0]
+            assert training.session_starts_on == legacy_session["date_debut"]
+            assert training.session_ends_on == legacy_session["date_fin"]
+    assert named and dangling  # the demo data holds both kinds

@@ -1,7 +1,7 @@
 """Run a command and write its peak RSS (KiB) to a file: `python -S peak_rss.py OUT_FILE ARGV...`.
 
 The figure is the peak of the resident sets of the command *and its descendants* added up (an
-import runs helper processes), sampled every 20 ms from /proc, or the command's own
+import runs helper processes), sampled every 100 ms from /proc, or the command's own
 `ru_maxrss` from `os.wait4` when that is higher (a peak between two samples).
 
 Linux carries the resident set of the process that forks a child into the child's `ru_maxrss`
@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-SAMPLE_SECONDS = 0.02
+SAMPLE_SECONDS = 0.1  # one sample costs ~2 ms of a core: keep the measuring light
 
 
 def main(argv: list[str]) -> int:

@@ -1,12 +1,13 @@
 """Helper processes of an in-process import: they stage chunks beside the importing process.
 
 Normalizing a row costs far more Python time than reading or writing it, so an import run
-from the command line uses `LEGACY_IMPORT_PROCESSES` processes (default: one per core, at
-most four): the importing process and helpers it starts. Helpers are spawned (a clean
-interpreter: no inherited connections), open their own connections from the same URLs, and
-share out the run's chunks through the claims and leases Celery workers use. A helper that
-dies therefore loses nothing: its chunk's lease expires and the importing process stages it.
-A helper stops when the run stops ingesting or its parent is gone.
+from the command line uses `LEGACY_IMPORT_PROCESSES` processes (default: two, or one on a
+single core; each holds ~115 MB at its peak): the importing process and helpers it starts.
+Helpers are spawned (a clean interpreter: no inherited connections), open their own
+connections from the same URLs, and share out the run's chunks through the claims and leases
+Celery workers use. A helper that dies therefore loses nothing: its chunk's lease expires and
+the importing process stages it. A helper stops when the run stops ingesting or its parent is
+gone.
 
 Only a PostgreSQL app database gets helpers: SQLite takes one writer at a time.
 """

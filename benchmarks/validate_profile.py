@@ -42,7 +42,7 @@ POINTS: dict[str, tuple[str, str]] = {
     "  keep_strongest (consumes the generators above)": (VALIDATE, "keep_strongest"),
     "ROW PASS (validate_rows)": (VALIDATE, "validate_rows"),
     "  read batches (student_batches)": ("legacy_import/phases.py", "student_batches"),
-    "  hints of the batch (hints_by_row)": (VALIDATE, "hints_by_row"),
+    "  hint summaries of the batch (hint_summaries)": (VALIDATE, "hint_summaries"),
     "  row_facts": (VALIDATE, "row_facts"),
     "    classify (references.classify)": ("legacy_import/references.py", "classify"),
     "  validation rule (rules.validation.validate)": ("legacy_import/rules/validation.py", "validate"),

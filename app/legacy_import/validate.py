@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, delete, or_, select, update
+from sqlalchemy import String, any_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -272,10 +273,10 @@ def validate_rows(context: StepContext) -> None:
     run = session.get(LegacyImportRun, context.run_id)
     shared = set(chain.from_iterable((run.shared_contacts or {}).values())) if run else set()
     for batch in student_batches(context, ROW_COLUMNS, lock=True):
-        hints = hints_by_row(session, context.run_id, batch[0].id, batch[-1].id)
+        hints = hint_summaries(session, context.run_id, batch[0].id, batch[-1].id)
         students, trainings = [], []
         for row in batch:
-            row_hints = hints.get(row.id, [])
+            row_hints = hints.get(row.id, NO_HINT)
             session_decision = references.session_decision(row.legacy_session_id)
             facts = row_facts(row, row_hints, shared, references, session_decision.rule == "dangling_session")
             state, reasons = validate(facts)
@@ -284,7 +285,7 @@ def validate_rows(context: StepContext) -> None:
                     "b_id": row.id,
                     "validation_state": state,
                     "validation_reasons": list(reasons),
-                    "duplicate_confidence": dup.strongest(confidence for confidence, _ in row_hints),
+                    "duplicate_confidence": row_hints.strongest,
                 }
             )
             if row.training_id is not None:
@@ -307,35 +308,59 @@ def queue_change(batch: list[Any], students: list[dict[str, Any]]) -> Counter[Qu
     return count_change(rows_keys(batch), after)
 
 
-def hints_by_row(
-    session: Session, run_id: int, first_id: int, last_id: int
-) -> dict[int, list[tuple[DuplicateConfidence, str]]]:
-    """The hints of the run's rows `first_id`..`last_id`, as (confidence, target type); a hint a
-    reviewer rejected is not the same person and no longer counts. (A range, not an IN list of
+@dataclass(frozen=True)
+class HintSummary:
+    """What validation needs of a row's hints (a hint a reviewer rejected is not the same person
+    and no longer counts)."""
+
+    strongest: DuplicateConfidence = DuplicateConfidence.NONE
+    high_user: bool = False  # a high hint to an existing user
+    high_lead: bool = False  # a high hint to an existing CRM lead
+    medium: bool = False
+
+
+NO_HINT = HintSummary()
+CONFIDENCE_RANK = {DuplicateConfidence.LOW: 1, DuplicateConfidence.MEDIUM: 2, DuplicateConfidence.HIGH: 3}
+CONFIDENCE_OF_RANK = {rank: confidence for confidence, rank in CONFIDENCE_RANK.items()}
+
+
+def hint_summaries(session: Session, run_id: int, first_id: int, last_id: int) -> dict[int, HintSummary]:
+    """The hint summary of each of the run's rows `first_id`..`last_id` that has hints, summed up
+    by the database: one row per staged row instead of every hint. (A range, not an IN list of
     ids: PostgreSQL then walks the index instead of scanning every run's hints.)"""
-    query = select(HINTS.c.student_import_id, HINTS.c.confidence, HINTS.c.target_type).where(
-        HINTS.c.import_run_id == run_id,
-        HINTS.c.student_import_id.between(first_id, last_id),
-        or_(HINTS.c.decision.is_(None), HINTS.c.decision != REJECTED),
+    high = HINTS.c.confidence == DuplicateConfidence.HIGH
+
+    def any_of(condition: Any) -> Any:
+        return func.max(case((condition, 1), else_=0))
+
+    query = (
+        select(
+            HINTS.c.student_import_id,
+            func.max(case(CONFIDENCE_RANK, value=HINTS.c.confidence, else_=0)),
+            any_of(high & (HINTS.c.target_type == "user")),
+            any_of(high & (HINTS.c.target_type == "crm_lead")),
+            any_of(HINTS.c.confidence == DuplicateConfidence.MEDIUM),
+        )
+        .where(
+            HINTS.c.import_run_id == run_id,
+            HINTS.c.student_import_id.between(first_id, last_id),
+            or_(HINTS.c.decision.is_(None), HINTS.c.decision != REJECTED),
+        )
+        .group_by(HINTS.c.student_import_id)
     )
-    found: dict[int, list[tuple[DuplicateConfidence, str]]] = defaultdict(list)
-    for row_id, confidence, target_type in session.execute(query):
-        found[row_id].append((DuplicateConfidence(confidence), target_type))
-    return found
+    return {
+        row_id: HintSummary(CONFIDENCE_OF_RANK[rank], bool(user), bool(lead), bool(medium))
+        for row_id, rank, user, lead, medium in session.execute(query)
+    }
 
 
 def row_facts(
     row: Any,
-    hints: list[tuple[DuplicateConfidence, str]],
+    hints: HintSummary,
     shared: set[str],
     references: RunReferences,
     dangling_session: bool,
 ) -> RowFacts:
-    existing = {
-        target
-        for confidence, target in hints
-        if confidence == DuplicateConfidence.HIGH and target != dup.STAGED_ROW
-    }
     return RowFacts(
         has_legacy_id=row.legacy_id is not None,
         has_name=bool(row.first_name or row.last_name),
@@ -344,8 +369,8 @@ def row_facts(
         classification=references.classify(
             row.status_text, row.legacy_formation_id, row.legacy_session_id
         ).classification,
-        existing_match="user" if "user" in existing else ("crm_lead" if existing else None),
-        medium_hint=any(confidence == DuplicateConfidence.MEDIUM for confidence, _ in hints),
+        existing_match="user" if hints.high_user else ("crm_lead" if hints.high_lead else None),
+        medium_hint=hints.medium,
         dangling_formation=references.dangling_formation(row.legacy_formation_id),
         dangling_session=dangling_session,
     )

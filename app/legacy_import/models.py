@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -122,16 +123,17 @@ class LegacyStudentImport(Model):
         ),
         # The staged-rows list (students_query.py, migration 0006): keyset pages by id and by
         # last name, the duplicate-confidence filter, and word search in names: a pg_trgm GIN
-        # index on PostgreSQL (on SQLite the same name gives a plain index that search ignores).
+        # index of `' ' || name_key` on PostgreSQL, one `LIKE '% word%'` per word typed
+        # (migration 0010; on SQLite the same name gives a plain index that search ignores).
         Index("ix_legacy_student_imports_run_id", "import_run_id", "id"),
         Index("ix_legacy_student_imports_run_source", "import_run_id", "source_table", "id"),
         Index("ix_legacy_student_imports_run_last_name", "import_run_id", "last_name", "id"),
         Index("ix_legacy_student_imports_run_confidence", "import_run_id", "duplicate_confidence", "id"),
         Index(
-            "ix_legacy_student_imports_name_key_trgm",
-            "name_key",
+            "ix_legacy_student_imports_spaced_name_key_trgm",
+            literal_column("(' ' || name_key)").label("spaced_name_key"),
             postgresql_using="gin",
-            postgresql_ops={"name_key": "gin_trgm_ops"},
+            postgresql_ops={"spaced_name_key": "gin_trgm_ops"},
         ),
     )
 

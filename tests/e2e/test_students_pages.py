@@ -524,6 +524,50 @@ def test_list_queries_agree_with_the_database_on_both_backends(
         db.engine.dispose()
 
 
+SEARCH_INDEX = "ix_legacy_student_imports_spaced_name_key_trgm"
+
+
+def test_name_search_words_begin_words_of_the_name_on_both_backends(
+    app_db_url: str, legacy_sqlite_url: str
+) -> None:
+    app = make_app(app_db_url, LEGACY_CONNECTIONS={"legacy": legacy_sqlite_url})
+    run_id = run_pipeline(app)
+    keys = ("kelvo trumo", "kelvorin zed", "bakelvo trumo", "trumo", "akelvo btrumo")  # invented words
+    with app.app_context():
+        session = db.session
+        ids = session.scalars(
+            select(STUDENTS.c.id).where(STUDENTS.c.import_run_id == run_id).order_by(STUDENTS.c.id).limit(5)
+        ).all()
+        for row_id, key in zip(ids, keys, strict=True):
+            session.execute(update(STUDENTS).where(STUDENTS.c.id == row_id).values(name_key=key))
+        session.commit()
+        by_key = dict(zip(keys, ids, strict=True))
+
+        def found(query: str) -> set[int]:
+            filters = staged.parse_filters(session, {"run": str(run_id), "q": query})
+            shown = {row["id"] for row in staged.list_page(session, filters, size=500).rows}
+            assert staged.count_rows(session, filters) == (len(shown), False), query
+            return shown
+
+        assert found("kelvo") == {by_key["kelvo trumo"], by_key["kelvorin zed"]}  # not inside a word
+        assert found("TRUMO kél") == found("kel trumo") == {by_key["kelvo trumo"]}  # any order, folded
+        assert found("trumo") == {by_key["kelvo trumo"], by_key["bakelvo trumo"], by_key["trumo"]}
+        assert found("kelvor") == {by_key["kelvorin zed"]}
+        assert found("umo") == found("kelvo zed trumo") == set()
+
+        if session.get_bind().dialect.name == "postgresql":  # the condition is the index's expression
+            condition = staged.search_condition(staged.Search("name", words=("kel", "trumo")), None)
+            query = select(STUDENTS.c.id).where(condition)
+            dialect = session.get_bind().dialect
+            compiled = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
+                session.execute(sql(f"SET LOCAL {setting} = off"))
+            plan = "\n".join(session.scalars(sql(f"EXPLAIN {compiled}")))
+            session.rollback()
+            assert f"Bitmap Index Scan on {SEARCH_INDEX}" in plan, plan
+        db.engine.dispose()
+
+
 def test_search_parsing() -> None:
     assert staged.parse_search("  ") is None
     assert staged.parse_search("1234") == staged.Search("legacy_id", legacy_id=1234)

@@ -221,8 +221,10 @@ class LegacyTrainingImport(Model):
     student_import_id: Mapped[int] = mapped_column(
         ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), unique=True
     )
-    # No index of its own: ix_legacy_training_imports_run_session_type starts with it.
-    import_run_id: Mapped[int] = mapped_column(ForeignKey("legacy_import_runs.id", ondelete="CASCADE"))
+    # The run through the staged row, whose key cascades (migration 0011: no key of its own to
+    # check for every training written); no index of its own: the session-type index starts
+    # with it.
+    import_run_id: Mapped[int] = mapped_column(BigId)
     legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
     legacy_formation_name: Mapped[str | None] = mapped_column(String(255))
     legacy_session_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -330,9 +332,9 @@ class LegacyDuplicateHint(Model):
     __tablename__ = "legacy_duplicate_hints"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    import_run_id: Mapped[int] = mapped_column(
-        ForeignKey("legacy_import_runs.id", ondelete="CASCADE"), index=True
-    )
+    # The run through the staged row, whose key cascades (migration 0011: no key of its own to
+    # check for every hint written).
+    import_run_id: Mapped[int] = mapped_column(BigId, index=True)
     student_import_id: Mapped[int] = mapped_column(
         ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), index=True
     )

@@ -42,7 +42,7 @@ def create_command(email: str, password_stdin: bool, role: str, as_json: bool) -
         _fail(services.AccountError("give the password on standard input with --password-stdin"))
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = services.create_staff(db.session, email, password, role)
+        user = services.create_staff(db.session(), email, password, role)
     except services.AccountError as error:
         _fail(error)
         return
@@ -60,7 +60,7 @@ def create_command(email: str, password_stdin: bool, role: str, as_json: bool) -
 def set_role_command(email: str, role: str, as_json: bool) -> None:
     """Change a staff account's role."""
     try:
-        user = services.set_role(db.session, email, role)
+        user = services.set_role(db.session(), email, role)
     except services.AccountError as error:
         _fail(error)
         return
@@ -74,7 +74,7 @@ def set_role_command(email: str, role: str, as_json: bool) -> None:
 def grant_command(email: str, permission: str, as_json: bool) -> None:
     """Grant one permission to a person, e.g. legacy_imports.view_raw."""
     try:
-        user = services.grant(db.session, email, permission)
+        user = services.grant(db.session(), email, permission)
     except services.AccountError as error:
         _fail(error)
         return
@@ -95,5 +95,5 @@ def demo_admin_command() -> None:
     if os.environ.get("ECOIN_DEMO") != "1":
         _fail(services.AccountError("demo-admin only works in demo mode (ECOIN_DEMO=1)"))
     password = secrets.token_urlsafe(12)
-    services.reset_demo_admin(db.session, DEMO_ADMIN_EMAIL, password)
+    services.reset_demo_admin(db.session(), DEMO_ADMIN_EMAIL, password)
     click.echo(f"Demo administrator: {DEMO_ADMIN_EMAIL}  one-time password: {password}")

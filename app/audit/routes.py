@@ -34,7 +34,7 @@ def log() -> str:
     action = (request.args.get("action") or "").strip()[:100]
     actor_id = request.args.get("actor", type=int)
     before = request.args.get("before", type=int)
-    events, more = audit_page(db.session, action, actor_id, before)
+    events, more = audit_page(db.session(), action, actor_id, before)
     return render_template(
         "audit/log.html",
         events=events,
@@ -42,7 +42,7 @@ def log() -> str:
         action=action,
         actor_id=actor_id,
         before=before,
-        actors=staff(db.session),
+        actors=staff(db.session()),
     )
 
 

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg import sql
 from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, bindparam, insert, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+
+def changed_rows(session: Session, statement: Executable) -> int:
+    """Run an INSERT, UPDATE or DELETE; how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -131,7 +131,7 @@ def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
     except RunError:
         raise
     except Exception as error:  # noqa: BLE001 - the run recorded it; the operator gets one line
-        summary = run_summary(get_run(db.session, run_id))
+        summary = run_summary(get_run(db.session(), run_id))
         if as_json:
             click.echo(json.dumps(summary, default=str))
         raise CommandFailed(
@@ -152,14 +152,15 @@ def _start(
             tasks.ingest_run.delay(run_id)
         else:
             tasks.run_phase.delay(run_id, phase, batch_size)
-        return {**run_summary(get_run(db.session, run_id)), "enqueued": True}
+        return {**run_summary(get_run(db.session(), run_id)), "enqueued": True}
     config = current_app.config
     if phase is None:
-        return _execute(run_id, as_json, lambda progress: run_ingestion(db.session, config, run_id, progress))
+        session = db.session()
+        return _execute(run_id, as_json, lambda progress: run_ingestion(session, config, run_id, progress))
     return _execute(
         run_id,
         as_json,
-        lambda progress: run_named_phase(db.session, config, run_id, phase, progress, batch_size),
+        lambda progress: run_named_phase(db.session(), config, run_id, phase, progress, batch_size),
     )
 
 
@@ -180,7 +181,7 @@ def _describe_started(summary: dict[str, Any]) -> str:
 def import_command(connection_name: str, label: str | None, enqueue: bool, as_json: bool) -> None:
     """Create a run and stage every legacy row into it."""
     open_reader(current_app.config, connection_name).close()  # a bad name fails before any run
-    run = create_run(db.session, connection_name, label)
+    run = create_run(db.session(), connection_name, label)
     emit(_start(run.id, None, enqueue, as_json), as_json, _describe_started)
 
 
@@ -191,7 +192,7 @@ def phase_command(name: str, help_text: str) -> None:
     @json_option
     @one_line_errors
     def command(run_id: int, enqueue: bool, as_json: bool) -> None:
-        get_run(db.session, run_id)
+        get_run(db.session(), run_id)
         emit(_start(run_id, name, enqueue, as_json), as_json, _describe_started)
 
 
@@ -210,7 +211,7 @@ def dry_run_command(run_id: int, enqueue: bool, as_json: bool) -> None:
     if enqueue:
         emit(summary, as_json, _describe_started)
         return
-    emit(get_run(db.session, run_id).dry_run_report or {}, as_json, describe_report)
+    emit(get_run(db.session(), run_id).dry_run_report or {}, as_json, describe_report)
 
 
 @legacy_cli.command("commit")
@@ -228,9 +229,9 @@ def dry_run_command(run_id: int, enqueue: bool, as_json: bool) -> None:
 @one_line_errors
 def commit_command(run_id: int, batch_size: int, enqueue: bool, as_json: bool) -> None:
     """Create the CRM leads and completed trainings the dry run planned (safe to re-run)."""
-    get_run(db.session, run_id)
+    get_run(db.session(), run_id)
     summary = _start(run_id, "commit", enqueue, as_json, batch_size)
-    emit({**summary, "commit": commit_report(db.session, run_id)}, as_json, describe_commit)
+    emit({**summary, "commit": commit_report(db.session(), run_id)}, as_json, describe_commit)
 
 
 @legacy_cli.command("rollback")
@@ -240,9 +241,9 @@ def commit_command(run_id: int, batch_size: int, enqueue: bool, as_json: bool) -
 @one_line_errors
 def rollback_command(run_id: int, enqueue: bool, as_json: bool) -> None:
     """Undo exactly what the run's commit created; what was changed since is left and reported."""
-    get_run(db.session, run_id)
+    get_run(db.session(), run_id)
     summary = _start(run_id, "rollback", enqueue, as_json)
-    emit({**summary, "rollback": rollback_report(db.session, run_id)}, as_json, describe_commit)
+    emit({**summary, "rollback": rollback_report(db.session(), run_id)}, as_json, describe_commit)
 
 
 def describe_commit(summary: dict[str, Any]) -> str:
@@ -259,7 +260,7 @@ def describe_commit(summary: dict[str, Any]) -> str:
 @one_line_errors
 def resume_command(run_id: int, enqueue: bool, as_json: bool) -> None:
     """Continue a failed or interrupted run from its last checkpoint, in whatever step it was."""
-    phase = stopped_phase(current_app.config, get_run(db.session, run_id))
+    phase = stopped_phase(current_app.config, get_run(db.session(), run_id))
     emit(_start(run_id, phase, enqueue, as_json), as_json, _describe_started)
 
 
@@ -270,7 +271,7 @@ def resume_command(run_id: int, enqueue: bool, as_json: bool) -> None:
 def status_command(run_id: int | None, as_json: bool) -> None:
     """Show the status, step, progress and counters of one run or of every run."""
     if run_id is not None:
-        emit(run_summary(get_run(db.session, run_id)), as_json, describe_run)
+        emit(run_summary(get_run(db.session(), run_id)), as_json, describe_run)
         return
     runs = db.session.scalars(db.select(LegacyImportRun).order_by(LegacyImportRun.id)).all()
     payload = {"runs": [run_summary(run) for run in runs]}
@@ -287,7 +288,7 @@ def status_command(run_id: int | None, as_json: bool) -> None:
 def export_command(run_id: int, output: Path, fmt: str, include_pii: bool, as_json: bool) -> None:
     """Write one line per staged student of a run (CSV or JSON lines)."""
     try:
-        count = export_service.export_run(db.session, run_id, output, fmt, include_pii)
+        count = export_service.export_run(db.session(), run_id, output, fmt, include_pii)
     except OSError as error:
         raise CommandFailed(f"cannot write {output}: {error.strerror}") from None
     payload = {"run_id": run_id, "output": str(output), "format": fmt, "rows": count, "pii": include_pii}

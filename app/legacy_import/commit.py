@@ -23,6 +23,7 @@ from app.crm.models import CrmLead
 from app.crm.services import create_lead, delete_lead
 from app.legacy_import.bulk import update_rows
 from app.legacy_import.models import (
+    COMMIT_LOGS,
     LegacyCompletedTraining,
     LegacyCourseMapping,
     LegacyImportCommitLog,
@@ -36,7 +37,6 @@ from app.legacy_import.vocab import RunStatus
 from app.models_base import utcnow
 
 SOURCE = "legacy_platform"
-LOGS = LegacyImportCommitLog.__table__
 CREATED, LINKED = "created", "linked"
 CHANGED_SINCE_COMMIT, GONE, IN_USE = "changed_since_commit", "gone", "in_use"
 SNAPSHOT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -80,7 +80,7 @@ def rollback_phase() -> Phase:
         starts_from=frozenset({RunStatus.COMMITTED}),
         steps=(("rollback", rollback_logs),),
         count_rows=lambda session, run_id: int(
-            session.execute(select(func.count()).where(LOGS.c.import_run_id == run_id)).scalar_one()
+            session.execute(select(func.count()).where(COMMIT_LOGS.c.import_run_id == run_id)).scalar_one()
         ),
     )
 
@@ -261,15 +261,15 @@ def rollback_logs(context: StepContext) -> None:
     """Undo the run's logs newest first; a log left alone keeps its reason and is not retried."""
     session, run_id = context.session, context.run_id
     open_logs = and_(
-        LOGS.c.import_run_id == run_id,
-        LOGS.c.rolled_back_at.is_(None),
-        or_(LOGS.c.reason.is_(None), LOGS.c.action == LINKED),
+        COMMIT_LOGS.c.import_run_id == run_id,
+        COMMIT_LOGS.c.rolled_back_at.is_(None),
+        or_(COMMIT_LOGS.c.reason.is_(None), COMMIT_LOGS.c.action == LINKED),
     )
     while True:
         logs = session.scalars(
             select(LegacyImportCommitLog)
             .where(open_logs)
-            .order_by(LOGS.c.id.desc())
+            .order_by(COMMIT_LOGS.c.id.desc())
             .limit(context.batch_size)
         ).all()
         if not logs:
@@ -318,8 +318,8 @@ def _delete_if_unchanged(session: Session, log: LegacyImportCommitLog) -> str | 
 def rollback_report(session: Session, run_id: int) -> dict[str, int]:
     """What the rollback undid and what it left alone, from the logs."""
     rows = session.execute(
-        select(LOGS.c.action, LOGS.c.rolled_back_at.is_not(None), LOGS.c.reason).where(
-            LOGS.c.import_run_id == run_id
+        select(COMMIT_LOGS.c.action, COMMIT_LOGS.c.rolled_back_at.is_not(None), COMMIT_LOGS.c.reason).where(
+            COMMIT_LOGS.c.import_run_id == run_id
         )
     ).all()
     report = {"undone": 0, CHANGED_SINCE_COMMIT: 0, GONE: 0, IN_USE: 0, "not_rolled_back": 0}
@@ -332,8 +332,8 @@ def rollback_report(session: Session, run_id: int) -> dict[str, int]:
 def commit_report(session: Session, run_id: int) -> dict[str, int]:
     """What the run's commit created and linked, by kind, from the logs (rolled back included)."""
     rows = session.execute(
-        select(LOGS.c.action, LOGS.c.entity_type, func.count())
-        .where(LOGS.c.import_run_id == run_id)
-        .group_by(LOGS.c.action, LOGS.c.entity_type)
+        select(COMMIT_LOGS.c.action, COMMIT_LOGS.c.entity_type, func.count())
+        .where(COMMIT_LOGS.c.import_run_id == run_id)
+        .group_by(COMMIT_LOGS.c.action, COMMIT_LOGS.c.entity_type)
     ).all()
     return {f"{action}_{entity_type}": count for action, entity_type, count in rows}

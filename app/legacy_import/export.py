@@ -12,11 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.legacy_import.masking import mask_email, mask_name, mask_phone, mask_value
-from app.legacy_import.models import LegacyStudentImport, LegacyTrainingImport
+from app.legacy_import.models import STUDENTS, TRAININGS
 from app.legacy_import.runs import get_run
 
-STUDENTS = LegacyStudentImport.__table__
-TRAININGS = LegacyTrainingImport.__table__
 FORMATS = ("csv", "jsonl")
 
 STUDENT_COLUMNS = (

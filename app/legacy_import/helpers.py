@@ -45,10 +45,12 @@ class Helpers:
     def wait(self, timeout: float) -> None:
         """Sleep until a helper ends or `timeout` passes; a failed helper fails the import here
         (the run already holds the reason, written by the helper)."""
-        running = {p.sentinel: p for p in self.processes if p.exitcode is None}
+        running = [p for p in self.processes if p.exitcode is None]
         if running:
-            for sentinel in multiprocessing.connection.wait(list(running), timeout=timeout):
-                running[sentinel].join()  # ready once it is exiting; its exit code comes soon after
+            ready = set(multiprocessing.connection.wait([p.sentinel for p in running], timeout=timeout))
+            for process in running:
+                if process.sentinel in ready:
+                    process.join()  # ready once it is exiting; its exit code comes soon after
         else:
             time.sleep(timeout)
         if any(p.exitcode not in (None, 0) for p in self.processes):
@@ -66,7 +68,7 @@ def helper_processes(
     if count < 1 or bind.dialect.name != "postgresql" or not isinstance(reader, DatabaseLegacySourceReader):
         yield Helpers()
         return
-    app_url = bind.url.render_as_string(hide_password=False)
+    app_url = bind.engine.url.render_as_string(hide_password=False)
     arguments = (app_url, reader.url, reader.column_map, run_id, settings, os.getpid())
     context = multiprocessing.get_context("spawn")
     helpers = Helpers([context.Process(target=stage_open_chunks, args=arguments) for _ in range(count)])

@@ -17,15 +17,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.legacy_import import staging
-from app.legacy_import.bulk import insert_rows
+from app.legacy_import.bulk import changed_rows, insert_rows
 from app.legacy_import.helpers import helper_processes
 from app.legacy_import.models import (
-    LegacyCourseMapping,
-    LegacyImportChunk,
+    CHUNKS,
+    COURSE_MAPPINGS,
+    SESSION_MAPPINGS,
+    STUDENTS,
+    TRAININGS,
     LegacyImportRun,
-    LegacySessionMapping,
-    LegacyStudentImport,
-    LegacyTrainingImport,
 )
 from app.legacy_import.prefetch import prefetched
 from app.legacy_import.runs import (
@@ -51,12 +51,6 @@ RESUMABLE = {RunStatus.PENDING, RunStatus.INGESTING, RunStatus.FAILED}
 HELD_CHUNK_POLL_SECONDS = 0.5
 REFERENCE_STEPS = (IngestStep.FORMATIONS, IngestStep.SESSIONS)
 STUDENT_TABLES = (SourceTable.STAGIAIRES, SourceTable.ARCHIVES)
-
-STUDENTS = LegacyStudentImport.__table__
-TRAININGS = LegacyTrainingImport.__table__
-COURSE_MAPPINGS = LegacyCourseMapping.__table__
-SESSION_MAPPINGS = LegacySessionMapping.__table__
-CHUNKS = LegacyImportChunk.__table__
 
 
 class Claim(StrEnum):
@@ -203,11 +197,12 @@ def _claim(session: Session, chunk_id: int, lease_seconds: int) -> Claim:
         CHUNKS.c.status == "pending",
         and_(CHUNKS.c.status == "running", CHUNKS.c.claimed_at < now - timedelta(seconds=lease_seconds)),
     )
-    claimed = session.execute(
+    claimed = changed_rows(
+        session,
         update(CHUNKS)
         .where(CHUNKS.c.id == chunk_id, claimable)
-        .values(status="running", claimed_at=now, attempts=CHUNKS.c.attempts + 1)
-    ).rowcount
+        .values(status="running", claimed_at=now, attempts=CHUNKS.c.attempts + 1),
+    )
     session.commit()
     if claimed:
         return Claim.STAGED
@@ -218,7 +213,8 @@ def _claim(session: Session, chunk_id: int, lease_seconds: int) -> Claim:
 def finish_if_complete(session: Session, run_id: int) -> bool:
     """Mark the run ingested when its last chunk is done; true for the one caller that did it."""
     unfinished = select(CHUNKS.c.id).where(CHUNKS.c.import_run_id == run_id, CHUNKS.c.status != "done")
-    finished = session.execute(
+    finished = changed_rows(
+        session,
         update(RUNS)
         .where(
             RUNS.c.id == run_id,
@@ -226,8 +222,8 @@ def finish_if_complete(session: Session, run_id: int) -> bool:
             RUNS.c.current_step == IngestStep.STUDENTS,
             ~unfinished.exists(),
         )
-        .values(status=RunStatus.INGESTED)
-    ).rowcount
+        .values(status=RunStatus.INGESTED),
+    )
     session.commit()
     if finished:
         finish_run(session, run_id, RunStatus.INGESTED)
@@ -405,8 +401,7 @@ class StudentStager:
             "session_ends_on",
             "created_at",
         ]
-        inserted = self.session.execute(insert(TRAININGS).from_select(columns, staged))
-        return int(inserted.rowcount)
+        return changed_rows(self.session, insert(TRAININGS).from_select(columns, staged))
 
 
 def batch_counters(rows: Iterable[dict[str, Any]]) -> dict[str, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     literal_column,
@@ -369,3 +370,16 @@ class LegacyImportChunk(Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The tables, for the services' set-based statements (SQLAlchemy types a model's `__table__` as
+# any FromClause; these are Tables).
+STUDENTS = cast(Table, LegacyStudentImport.__table__)
+TRAININGS = cast(Table, LegacyTrainingImport.__table__)
+RUNS = cast(Table, LegacyImportRun.__table__)
+HINTS = cast(Table, LegacyDuplicateHint.__table__)
+COURSE_MAPPINGS = cast(Table, LegacyCourseMapping.__table__)
+SESSION_MAPPINGS = cast(Table, LegacySessionMapping.__table__)
+CHUNKS = cast(Table, LegacyImportChunk.__table__)
+COMMIT_LOGS = cast(Table, LegacyImportCommitLog.__table__)
+QUEUE_COUNTS = cast(Table, LegacyReviewQueueCount.__table__)

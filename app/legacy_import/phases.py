@@ -16,7 +16,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.legacy_import.models import LegacyImportRun, LegacyStudentImport, LegacyTrainingImport
+from app.legacy_import.models import (
+    STUDENTS,
+    TRAININGS,
+    LegacyImportRun,
+)
 from app.legacy_import.runs import (
     RUNS,
     RunError,
@@ -34,8 +38,6 @@ from app.legacy_import.vocab import RunStatus
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-STUDENTS = LegacyStudentImport.__table__
-TRAININGS = LegacyTrainingImport.__table__
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ def staged_rows(session: Session, run_id: int) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def student_batches(context: StepContext, columns: Sequence[Any], lock: bool = False) -> Iterator[list[Any]]:
+def student_batches(
+    context: StepContext, columns: Sequence[Any], lock: bool = False
+) -> Iterator[Sequence[Any]]:
     """The run's staged students with their training, after the step's checkpoint, by id. With
     `lock`, each batch is read under the run's lock (`lock_run`), which its transaction holds
     until `finish_batch` commits it."""

@@ -10,14 +10,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from app.legacy_import.models import LegacyCourseMapping, LegacyDuplicateHint
+from app.legacy_import.models import HINTS, LegacyCourseMapping
 from app.legacy_import.phases import STUDENTS
 from app.legacy_import.references import RunReferences
 from app.legacy_import.rules import plan
 from app.legacy_import.rules.duplicates import STAGED_ROW
 from app.legacy_import.vocab import DuplicateConfidence
 
-HINTS = LegacyDuplicateHint.__table__
 ROW_COLUMNS = (
     STUDENTS.c.classification,
     STUDENTS.c.validation_state,

@@ -20,12 +20,10 @@ from sqlalchemy import Text, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.legacy_import.models import LegacyReviewQueueCount, LegacyStudentImport
+from app.legacy_import.models import QUEUE_COUNTS, STUDENTS, LegacyReviewQueueCount
 from app.legacy_import.vocab import ValidationState
 
 QUEUE_STATES = (ValidationState.NEEDS_REVIEW, ValidationState.DUPLICATE)
-COUNTS = LegacyReviewQueueCount.__table__
-STUDENTS = LegacyStudentImport.__table__
 
 # (reason, validation state, pending): one group count.
 QueueKey = tuple[str, str, bool]
@@ -62,19 +60,27 @@ def add_to_counts(session: Session, run_id: int, change: Counter[QueueKey]) -> N
     if not values:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(COUNTS)
+    statement = dialect.insert(QUEUE_COUNTS)
     upsert = statement.on_conflict_do_update(
-        index_elements=[COUNTS.c.import_run_id, COUNTS.c.reason, COUNTS.c.validation_state, COUNTS.c.pending],
-        set_={"row_count": COUNTS.c.row_count + statement.excluded.row_count},
+        index_elements=[
+            QUEUE_COUNTS.c.import_run_id,
+            QUEUE_COUNTS.c.reason,
+            QUEUE_COUNTS.c.validation_state,
+            QUEUE_COUNTS.c.pending,
+        ],
+        set_={"row_count": QUEUE_COUNTS.c.row_count + statement.excluded.row_count},
     )
     session.execute(upsert, values)
 
 
 def kept_counts(session: Session, run_id: int) -> Counter[QueueKey]:
     """The run's group counts as kept (what the review page shows)."""
-    query = select(COUNTS.c.reason, COUNTS.c.validation_state, COUNTS.c.pending, COUNTS.c.row_count).where(
-        COUNTS.c.import_run_id == run_id, COUNTS.c.row_count != 0
-    )
+    query = select(
+        QUEUE_COUNTS.c.reason,
+        QUEUE_COUNTS.c.validation_state,
+        QUEUE_COUNTS.c.pending,
+        QUEUE_COUNTS.c.row_count,
+    ).where(QUEUE_COUNTS.c.import_run_id == run_id, QUEUE_COUNTS.c.row_count != 0)
     found = session.execute(query)
     return Counter({(reason, state, bool(pending)): n for reason, state, pending, n in found})
 
@@ -104,7 +110,7 @@ def recount(session: Session, run_id: int) -> None:
     """Count the run's groups again from its rows, for rows written by other means than
     validation and review (a benchmark's fill). In the caller's transaction."""
     counts = counted_from_rows(session, run_id)
-    session.execute(delete(LegacyReviewQueueCount).where(COUNTS.c.import_run_id == run_id))
+    session.execute(delete(LegacyReviewQueueCount).where(QUEUE_COUNTS.c.import_run_id == run_id))
     if counts:
         session.execute(insert(LegacyReviewQueueCount), _count_rows(run_id, counts))
 

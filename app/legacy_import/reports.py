@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.legacy_import.dry_run import breakdown
 from app.legacy_import.masking import mask_email
-from app.legacy_import.models import LegacyImportCommitLog, LegacyImportRun
+from app.legacy_import.models import COMMIT_LOGS, LegacyImportRun
 from app.legacy_import.phases import STUDENTS, TRAININGS
 
-COMMIT_LOGS = LegacyImportCommitLog.__table__
 BREAKDOWN_COLUMNS = {
     "classification": STUDENTS.c.classification,
     "validation_state": STUDENTS.c.validation_state,

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 from app.audit.services import record
 from app.legacy_import.masking import mask_email, mask_name, mask_phone
 from app.legacy_import.models import (
+    HINTS,
+    STUDENTS,
+    TRAININGS,
     LegacyDuplicateHint,
     LegacyImportRun,
     LegacyStudentImport,
-    LegacyTrainingImport,
 )
 from app.legacy_import.queue_counts import QUEUE_STATES, add_to_counts, count_change, kept_counts, rows_keys
 from app.legacy_import.rules import plan
@@ -267,9 +269,6 @@ def _decide_hint(session: Session, command: ReviewCommand, actor_id: int | None)
 
 # -- the queue, as the review page lists it -----------------------------------------------------
 
-STUDENTS = LegacyStudentImport.__table__
-TRAININGS = LegacyTrainingImport.__table__
-HINTS = LegacyDuplicateHint.__table__
 REASONS_TEXT = cast(STUDENTS.c.validation_reasons, Text)
 
 

@@ -10,13 +10,12 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.legacy_import.models import RUN_COUNTERS, LegacyImportRun
+from app.legacy_import.bulk import changed_rows
+from app.legacy_import.models import RUN_COUNTERS, RUNS, LegacyImportRun
 from app.legacy_import.vocab import RunStatus
 from app.models_base import utcnow
 
 log = logging.getLogger(__name__)
-
-RUNS = LegacyImportRun.__table__
 
 
 class RunError(Exception):
@@ -97,11 +96,12 @@ def _closed(step_log: list[dict[str, Any]] | None, now: Any) -> list[dict[str, A
 def take_lease(session: Session, run_id: int, seconds: int) -> None:
     """Hold the run for `seconds`, unless another worker holds it; committed."""
     now = utcnow()
-    claimed = session.execute(
+    claimed = changed_rows(
+        session,
         update(RUNS)
         .where(RUNS.c.id == run_id, or_(RUNS.c.lease_expires_at.is_(None), RUNS.c.lease_expires_at < now))
-        .values(lease_expires_at=now + timedelta(seconds=seconds))
-    ).rowcount
+        .values(lease_expires_at=now + timedelta(seconds=seconds)),
+    )
     session.commit()
     if not claimed:
         raise RunBusy(f"run {run_id} is being worked on by another worker; try again later")

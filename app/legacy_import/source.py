@@ -237,7 +237,7 @@ class DatabaseLegacySourceReader:
             if len(batch) < batch_size:
                 return
 
-    def _record(self, row: Mapping[str, Any], fields: dict[str, str]) -> LegacyRecord:
+    def _record(self, row: Mapping[Any, Any], fields: dict[str, str]) -> LegacyRecord:
         raw = {column: json_ready(value) for column, value in row.items()}
         values = {field: row[column] for field, column in fields.items()}
         return LegacyRecord(legacy_id=int(values["id"]), values=values, raw=raw)

@@ -18,6 +18,7 @@ from app.legacy_import.source import LegacyRecord, json_ready
 T = TypeVar("T")
 
 TEXT_LIMIT = 191
+NO_TEXT: tuple[str | None, bool] = (None, False)  # a text that could not be read, not repaired
 
 
 @dataclass
@@ -63,13 +64,13 @@ def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict
     notes = RowNotes()
     values = record.values
     first_name, first_repaired = notes.attempt(
-        "first_name", lambda: normalize.clean_name(values.get("first_name")), (None, False)
+        "first_name", lambda: normalize.clean_name(values.get("first_name")), NO_TEXT
     )
     last_name, last_repaired = notes.attempt(
-        "last_name", lambda: normalize.clean_name(values.get("last_name")), (None, False)
+        "last_name", lambda: normalize.clean_name(values.get("last_name")), NO_TEXT
     )
     status_text, status_repaired = notes.attempt(
-        "status", lambda: normalize.clean_name(values.get("status")), (None, False)
+        "status", lambda: normalize.clean_name(values.get("status")), NO_TEXT
     )
     for name, repaired in (
         ("first_name", first_repaired),

@@ -45,6 +45,8 @@ from app.audit.services import record
 from app.legacy_import.export import STUDENT_COLUMNS
 from app.legacy_import.masking import mask_email, mask_phone
 from app.legacy_import.models import (
+    STUDENTS,
+    TRAININGS,
     LegacyDuplicateHint,
     LegacyImportRun,
     LegacyStudentImport,
@@ -60,10 +62,6 @@ from app.legacy_import.vocab import (
     SourceTable,
     ValidationState,
 )
-
-STUDENTS = LegacyStudentImport.__table__
-TRAININGS = LegacyTrainingImport.__table__
-RUNS = LegacyImportRun.__table__
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000

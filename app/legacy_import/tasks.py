@@ -37,9 +37,9 @@ def _retry_later(task: Task) -> Exception:
 @shared_task(bind=True, max_retries=None, name="legacy_import.ingest_run")
 def ingest_run(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
     """Stage formations and sessions, plan the chunks, and fan them out to the workers."""
-    reader = open_reader(current_app.config, get_run(db.session, run_id).connection_name)
+    reader = open_reader(current_app.config, get_run(db.session(), run_id).connection_name)
     try:
-        chunks = ingest.prepare(db.session, run_id, reader, _settings())
+        chunks = ingest.prepare(db.session(), run_id, reader, _settings())
     except RunBusy:
         raise _retry_later(self) from None
     except Exception as error:  # noqa: BLE001 - re-raised, without the message
@@ -49,29 +49,29 @@ def ingest_run(self, run_id: int) -> None:  # type: ignore[no-untyped-def]
     if chunks:
         group(ingest_chunk.si(run_id, chunk_id) for chunk_id in chunks).apply_async()
     else:
-        ingest.finish_if_complete(db.session, run_id)
+        ingest.finish_if_complete(db.session(), run_id)
 
 
 @shared_task(bind=True, max_retries=None, name="legacy_import.ingest_chunk")
 def ingest_chunk(self, run_id: int, chunk_id: int) -> None:  # type: ignore[no-untyped-def]
     """Stage one chunk; the worker that stages the last one marks the run ingested."""
-    reader = open_reader(current_app.config, get_run(db.session, run_id).connection_name)
+    reader = open_reader(current_app.config, get_run(db.session(), run_id).connection_name)
     try:
-        claim = ingest.stage_chunk(db.session, run_id, chunk_id, reader, _settings())
+        claim = ingest.stage_chunk(db.session(), run_id, chunk_id, reader, _settings())
     except Exception as error:  # noqa: BLE001 - re-raised, without the message
         raise TaskFailed(describe_error(error)) from None
     finally:
         reader.close()
     if claim is ingest.Claim.HELD:
         raise _retry_later(self)
-    ingest.finish_if_complete(db.session, run_id)
+    ingest.finish_if_complete(db.session(), run_id)
 
 
 @shared_task(bind=True, max_retries=None, name="legacy_import.run_phase")
 def run_phase(self, run_id: int, phase: str, batch_size: int | None = None) -> None:  # type: ignore[no-untyped-def]
     """Validate, classify, dry-run, commit or roll back a run (`phase` names which)."""
     try:
-        run_named_phase(db.session, current_app.config, run_id, phase, batch_size=batch_size)
+        run_named_phase(db.session(), current_app.config, run_id, phase, batch_size=batch_size)
     except RunBusy:
         raise _retry_later(self) from None
     except Exception as error:  # noqa: BLE001 - re-raised, without the message

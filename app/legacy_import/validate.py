@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.crm.models import CrmLead
 from app.legacy_import.bulk import insert_rows, update_rows
-from app.legacy_import.models import LegacyDuplicateHint, LegacyImportRun, LegacySessionMapping
+from app.legacy_import.models import (
+    HINTS,
+    SESSION_MAPPINGS,
+    LegacyImportRun,
+)
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
 from app.legacy_import.queue_counts import QueueKey, add_to_counts, count_change, queue_keys, rows_keys
@@ -27,8 +31,6 @@ from app.legacy_import.rules.validation import RowFacts, validate
 from app.legacy_import.settings import RuleSettings
 from app.legacy_import.vocab import DuplicateConfidence, RunStatus
 
-HINTS = LegacyDuplicateHint.__table__
-SESSION_MAPPINGS = LegacySessionMapping.__table__
 LOOKUP_CHUNK = 1000
 LOOKUP_CHUNK_POSTGRESQL = 20_000
 EXISTING = (("user", User), ("crm_lead", CrmLead))
@@ -297,7 +299,7 @@ def validate_rows(context: StepContext) -> None:
         finish_batch(context, batch[-1].id, len(batch))
 
 
-def queue_change(batch: list[Any], students: list[dict[str, Any]]) -> Counter[QueueKey]:
+def queue_change(batch: Sequence[Any], students: list[dict[str, Any]]) -> Counter[QueueKey]:
     """How the batch's new states and reasons move its rows between the review queue's groups
     (a reviewer's decision stays with the row)."""
     after = [

@@ -25,15 +25,15 @@ SESSIONS_PER_PAGE = 100
 
 
 def _run_id() -> int | None:
-    return request.args.get("run", type=int) or latest_run_id(db.session)
+    return request.args.get("run", type=int) or latest_run_id(db.session())
 
 
 @bp.route("/course-mapping")
 @permission_required(VIEW)
 def course_mapping() -> str:
     run_id = _run_id()
-    rows = mapping.course_mapping_rows(db.session, run_id) if run_id else []
-    courses = mapping.active_courses(db.session)
+    rows = mapping.course_mapping_rows(db.session(), run_id) if run_id else []
+    courses = mapping.active_courses(db.session())
     form = CourseMappingForm(formdata=None, data={"run_id": run_id})
     form.course_id.choices = [SelectChoice("", "— choisir —")] + [
         SelectChoice(course.id, course.name)
@@ -41,7 +41,7 @@ def course_mapping() -> str:
     ]
     return render_template(
         "legacy_import/course_mapping.html",
-        runs=recent_runs(db.session),
+        runs=recent_runs(db.session()),
         run_id=run_id,
         rows=rows,
         courses=courses,
@@ -62,13 +62,13 @@ def course_mapping_update() -> Response:
     run_id, decision = form.run_id.data, form.decision.data
     try:
         if decision == "suggest":
-            count = mapping.suggest_courses(db.session, run_id, current_user.id)
+            count = mapping.suggest_courses(db.session(), run_id, current_user.id)
             flash(f"Suggestions calculées : {count} formation(s) ont une suggestion.", "success")
         elif form.mapping_id.data is None:
             flash("Formation manquante.", "error")
         else:
             chosen = mapping.decide_course(
-                db.session, run_id, form.mapping_id.data, decision, current_user.id, form.course_id.data
+                db.session(), run_id, form.mapping_id.data, decision, current_user.id, form.course_id.data
             )
             decided = label(chosen.decision, "course_decision")
             flash(f"Formation n°{chosen.legacy_formation_id} : {decided}.", "success")
@@ -87,24 +87,24 @@ def session_mapping() -> str:
     session_type = session_type if session_type in vocabulary("session_type") else None
     after = request.args.get("after", type=int)
     rows, more = (
-        mapping.session_mapping_rows(db.session, run_id, session_type, after, SESSIONS_PER_PAGE)
+        mapping.session_mapping_rows(db.session(), run_id, session_type, after, SESSIONS_PER_PAGE)
         if run_id
         else ([], False)
     )
     form = SessionMappingForm(formdata=None, data={"run_id": run_id})
     form.cohort_id.choices = [
         SelectChoice("", "— choisir —"),
-        *(SelectChoice(value, text) for value, text in mapping.cohort_choices(db.session)),  # type: ignore[arg-type]
+        *(SelectChoice(value, text) for value, text in mapping.cohort_choices(db.session())),  # type: ignore[arg-type]
     ]
     return render_template(
         "legacy_import/session_mapping.html",
-        runs=recent_runs(db.session),
+        runs=recent_runs(db.session()),
         run_id=run_id,
         rows=rows,
         more=more,
         after=after,
         session_type=session_type,
-        counts=mapping.session_counts(db.session, run_id) if run_id else {},
+        counts=mapping.session_counts(db.session(), run_id) if run_id else {},
         form=form,
         can_review=current_user.can(REVIEW),
     )
@@ -119,7 +119,7 @@ def session_mapping_update() -> Response:
         return _back(".session_mapping", form.run_id.data)
     try:
         chosen = mapping.decide_session(
-            db.session,
+            db.session(),
             form.run_id.data,
             form.mapping_id.data,
             form.decision.data,

@@ -23,7 +23,7 @@ from app.security import permission_required
 @bp.route("/review")
 @permission_required(VIEW)
 def review_queue() -> str:
-    session = db.session
+    session = db.session()
     run_id = request.args.get("run", type=int) or latest_run_id(session)
     show = request.args.get("show", review.PENDING)
     show = show if show in review.SHOW_CHOICES else review.PENDING
@@ -103,7 +103,7 @@ def review_action() -> Response:
         hint_id=form.hint_id.data,
     )
     try:
-        result = review.apply_review(db.session, command, current_user.id)
+        result = review.apply_review(db.session(), command, current_user.id)
     except review.ReviewError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -49,14 +49,14 @@ WORKING = frozenset(
 @bp.route("")
 @permission_required(VIEW)
 def runs() -> str:
-    page = reports.runs_page(db.session, request.args.get("before", type=int), RUNS_PER_PAGE)
+    page = reports.runs_page(db.session(), request.args.get("before", type=int), RUNS_PER_PAGE)
     connections = current_app.config["LEGACY_CONNECTIONS"]
     return render_template(
         "legacy_import/runs.html",
         page=page,
         before=request.args.get("before", type=int),
         summaries={run.id: reports.run_summary(run) for run in page.runs},
-        initiators=reports.initiators(db.session, page.runs),
+        initiators=reports.initiators(db.session(), page.runs),
         new_form=NewImportForm.for_connections(connections) if current_user.can(RUN) else None,
         startable={run.id: startable_phases(run) for run in page.runs},
         **_page_helpers(),
@@ -71,10 +71,10 @@ def new_run() -> Response:
         flash(NOT_STARTED, "error")
         return redirect(url_for(".runs"))
     label = form.label.data or None
-    run = create_run(db.session, form.connection.data, label, initiated_by_id=current_user.id)
+    run = create_run(db.session(), form.connection.data, label, initiated_by_id=current_user.id)
     run_id, connection = run.id, run.connection_name
     record(
-        db.session,
+        db.session(),
         "legacy_import.run_started",
         object_type="legacy_import_run",
         object_id=run_id,
@@ -99,7 +99,7 @@ def start_phase(run_id: int, phase: str) -> Response:
         flash(_cannot_start(run, phase), "error")
         return redirect(url_for(".run_detail", run_id=run_id))
     record(
-        db.session,
+        db.session(),
         "legacy_import.phase_started",
         object_type="legacy_import_run",
         object_id=run_id,
@@ -119,10 +119,10 @@ def run_detail(run_id: int) -> str:
         "legacy_import/run_detail.html",
         run=run,
         summary=reports.run_summary(run),
-        initiator=reports.initiators(db.session, [run]).get(run.id),
+        initiator=reports.initiators(db.session(), [run]).get(run.id),
         steps=step_rows(run.step_log),
-        breakdowns=reports.run_breakdowns(db.session, run_id),
-        commits=reports.commit_activity(db.session, run_id),
+        breakdowns=reports.run_breakdowns(db.session(), run_id),
+        commits=reports.commit_activity(db.session(), run_id),
         startable={run.id: startable_phases(run)},
         **_page_helpers(),
     )

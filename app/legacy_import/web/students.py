@@ -36,11 +36,11 @@ RUN_CHOICES = 100
 @permission_required(VIEW)
 def students() -> str | tuple[str, int]:
     try:
-        filters = staged.parse_filters(db.session, request.args)
-        page = staged.list_page(db.session, filters, staged.parse_cursor(request.args))
+        filters = staged.parse_filters(db.session(), request.args)
+        page = staged.list_page(db.session(), filters, staged.parse_cursor(request.args))
     except staged.FilterError as error:
         return _render_list(errors=error.messages), 400
-    return _render_list(filters=filters, page=page, count=staged.count_rows(db.session, filters))
+    return _render_list(filters=filters, page=page, count=staged.count_rows(db.session(), filters))
 
 
 def _render_list(
@@ -91,7 +91,7 @@ def _run_choices(current: int | None) -> list[LegacyImportRun]:
 @permission_required(VIEW)
 def students_export() -> Response | tuple[str, int]:
     try:
-        filters = staged.parse_filters(db.session, request.args)
+        filters = staged.parse_filters(db.session(), request.args)
     except staged.FilterError as error:
         return _render_list(errors=error.messages), 400
     if filters.run_id is None:
@@ -113,8 +113,8 @@ def _csv_lines(filters: staged.StudentFilters, actor_id: int) -> Iterator[str]:
         buffer.write("\ufeff")  # so that spreadsheets read the file as UTF-8
         writer.writeheader()
         yield _drain(buffer)
-        for batch in staged.iter_batches(db.session, filters, staged.export_base(), staged.EXPORT_BATCH):
-            for row in staged.with_session_types(db.session, batch):
+        for batch in staged.iter_batches(db.session(), filters, staged.export_base(), staged.EXPORT_BATCH):
+            for row in staged.with_session_types(db.session(), batch):
                 writer.writerow(csv_cells(mask_row(row), formula_safe=True))
             rows += len(batch)
             yield _drain(buffer)
@@ -123,7 +123,7 @@ def _csv_lines(filters: staged.StudentFilters, actor_id: int) -> Iterator[str]:
         if not complete:
             db.session.rollback()
         record(
-            db.session,
+            db.session(),
             "legacy_import.rows_exported",
             object_type="legacy_import_run",
             object_id=filters.run_id,
@@ -143,7 +143,7 @@ def _drain(buffer: io.StringIO) -> str:
 @bp.route("/students/<int:row_id>")
 @permission_required(VIEW)
 def student(row_id: int) -> str:
-    detail = staged.student_detail(db.session, row_id)
+    detail = staged.student_detail(db.session(), row_id)
     if detail is None:
         abort(404)
     reveal = current_user.can(VIEW_RAW)
@@ -176,7 +176,7 @@ def _contact(row: LegacyStudentImport, reveal: bool) -> dict[str, Any]:
 @bp.route("/students/<int:row_id>/raw")
 @permission_required(VIEW_RAW)
 def student_raw(row_id: int) -> str:
-    payload = staged.view_raw_payload(db.session, row_id, current_user.id)
+    payload = staged.view_raw_payload(db.session(), row_id, current_user.id)
     if payload is None:
         abort(404)
     db.session.commit()

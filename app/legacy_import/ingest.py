@@ -134,23 +134,18 @@ def _plan_chunks(session: Session, run_id: int, reader: LegacySourceReader, chun
     planned = session.execute(select(func.count()).where(CHUNKS.c.import_run_id == run_id)).scalar_one()
     if planned:
         return
-    rows = []
-    for table in STUDENT_TABLES:
-        bounds = reader.id_bounds(table)
-        if bounds is None:
-            continue
-        low, high = bounds
-        for after_id in range(low - 1, high, chunk_size):
-            rows.append(
-                {
-                    "import_run_id": run_id,
-                    "source_table": table.value,
-                    "after_id": after_id,
-                    "up_to_id": min(after_id + chunk_size, high),
-                    "status": "pending",
-                    "attempts": 0,
-                }
-            )
+    rows = [
+        {
+            "import_run_id": run_id,
+            "source_table": table.value,
+            "after_id": after_id,
+            "up_to_id": up_to_id,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for table in STUDENT_TABLES
+        for after_id, up_to_id in reader.chunk_bounds(table, chunk_size)
+    ]
     insert_rows(session, CHUNKS, rows)
     session.commit()
 

@@ -38,7 +38,7 @@ class RuleSettings:
 @dataclass(frozen=True)
 class IngestSettings:
     batch_size: int = 2000  # rows per batch and transaction
-    chunk_size: int = 5000  # legacy ids per chunk, the unit one worker stages at a time
+    chunk_size: int = 5000  # legacy rows per chunk, the unit one worker stages at a time
     lease_seconds: int = 30  # a worker silent this long (no batch done) has lost its chunk or run
     processes: int = 1  # processes staging chunks in an in-process import (helpers.py)
 

@@ -89,7 +89,7 @@ class LegacySourceReader(Protocol):
 
     def check_layout(self) -> None: ...
 
-    def id_bounds(self, entity: str) -> tuple[int, int] | None: ...
+    def chunk_bounds(self, entity: str, rows: int) -> list[tuple[int, int]]: ...
 
     def count(self, entity: str, after_id: int = 0, up_to_id: int | None = None) -> int: ...
 
@@ -202,12 +202,29 @@ class DatabaseLegacySourceReader:
                         f"(field {field!r} of {entity}; see LEGACY_COLUMN_MAP)"
                     )
 
-    def id_bounds(self, entity: str) -> tuple[int, int] | None:
+    def chunk_bounds(self, entity: str, rows: int) -> list[tuple[int, int]]:
+        """Id ranges `(after_id, up_to_id]` of `rows` rows each (the last one fewer), in id order.
+
+        Cut by rows, not by id span, so that sparse or far-apart ids (an id of 999999999 among
+        a thousand rows) make no empty chunks. Each cut is one keyset query that walks `rows`
+        entries of the id index (LIMIT/OFFSET: any SQL database, MySQL 5.7 included)."""
         table, id_column = self._table_and_id(entity)
-        sql = f"SELECT MIN({id_column}), MAX({id_column}) FROM {table}"
+        cut_after = text(
+            f"SELECT {id_column} FROM {table} WHERE {id_column} > :after_id "
+            f"ORDER BY {id_column} LIMIT 1 OFFSET {int(rows) - 1}"
+        )
         with self._connect() as conn:
-            low, high = conn.execute(text(sql)).one()
-        return None if low is None else (int(low), int(high))
+            low, high = conn.execute(text(f"SELECT MIN({id_column}), MAX({id_column}) FROM {table}")).one()
+            if low is None:
+                return []
+            bounds = []
+            after_id = int(low) - 1
+            while after_id < int(high):
+                cut = conn.execute(cut_after, {"after_id": after_id}).scalar()
+                up_to_id = int(high) if cut is None else int(cut)
+                bounds.append((after_id, up_to_id))
+                after_id = up_to_id
+        return bounds
 
     def count(self, entity: str, after_id: int = 0, up_to_id: int | None = None) -> int:
         table, id_column = self._table_and_id(entity)

@@ -7,6 +7,7 @@ import logging
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.legacy_import import ingest
 from app.legacy_import.demo import legacy_fingerprint
 from app.legacy_import.models import (
     LegacyCourseMapping,
+    LegacyImportChunk,
     LegacyImportRun,
     LegacySessionMapping,
     LegacyStudentImport,
@@ -276,3 +278,59 @@ def test_each_training_carries_its_formation_name_and_its_session_code_and_dates
             assert training.session_starts_on == legacy_session["date_debut"]
             assert training.session_ends_on == legacy_session["date_fin"]
     assert named and dangling  # the demo data holds both kinds
+
+
+def legacy_copy_with_far_ids(legacy_url: str, tmp_path: Path) -> str:
+    """The demo legacy database with two stagiaires moved to ids far beyond the others."""
+    path = tmp_path / "far_ids.sqlite"
+    shutil.copy(legacy_url.removeprefix("sqlite:///"), path)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE stagiaires SET id = 999999999 WHERE id = (SELECT MAX(id) FROM stagiaires)")
+    conn.execute("UPDATE stagiaires SET id = 500000000 WHERE id = (SELECT MIN(id) FROM stagiaires)")
+    conn.commit()
+    conn.close()
+    return f"sqlite:///{path}"
+
+
+def test_chunks_are_cut_by_rows_so_far_apart_ids_make_no_empty_chunks(
+    legacy_sqlite_url: str, tmp_path: Path
+) -> None:
+    legacy_url = legacy_copy_with_far_ids(legacy_sqlite_url, tmp_path)
+    reader = DatabaseLegacySourceReader(legacy_url)
+    ids = sorted(legacy_rows(legacy_url, "stagiaires"))
+    try:
+        bounds = reader.chunk_bounds("stagiaires", 100)
+    finally:
+        reader.close()
+
+    assert len(bounds) == -(-len(ids) // 100)
+    assert bounds[0][0] == ids[0] - 1 and bounds[-1][1] == 999999999
+    for (_, up_to_id), (after_id, _) in pairwise(bounds):
+        assert up_to_id == after_id  # contiguous: every id falls in exactly one chunk
+    for after_id, up_to_id in bounds[:-1]:
+        assert sum(after_id < i <= up_to_id for i in ids) == 100
+
+
+def test_an_import_of_far_apart_ids_stages_every_row_once(
+    postgres_url: str, legacy_sqlite_url: str, tmp_path: Path
+) -> None:
+    legacy_url = legacy_copy_with_far_ids(legacy_sqlite_url, tmp_path)
+    app = make_app(postgres_url, LEGACY_CONNECTIONS={"legacy": legacy_url}, LEGACY_CHUNK_SIZE="100")
+    truncate_app_tables(app)
+
+    result = run_cli(app, "legacy", "import", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    run_id = json.loads(result.stdout)["run_id"]
+    with app.app_context():
+        staged = db.session.scalars(
+            select(LegacyStudentImport.legacy_id).where(LegacyStudentImport.source_table == "stagiaires")
+        ).all()
+        chunks = db.session.execute(
+            select(func.count())
+            .select_from(LegacyImportChunk)
+            .where(LegacyImportChunk.import_run_id == run_id)
+        ).scalar_one()
+    counts = legacy_counts(legacy_url)
+    assert sorted(staged) == sorted(legacy_rows(legacy_url, "stagiaires"))
+    assert chunks == -(-counts["stagiaires"] // 100) + -(-counts["archives"] // 100)

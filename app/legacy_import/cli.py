@@ -27,6 +27,7 @@ from app.legacy_import.models import LegacyImportRun
 from app.legacy_import.pipeline import run_ingestion, run_named_phase, stopped_phase
 from app.legacy_import.reports import run_summary
 from app.legacy_import.runs import RunError, create_run, describe_error, get_run
+from app.legacy_import.settings import check_settings
 from app.legacy_import.source import LegacySourceError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -145,7 +146,8 @@ def _start(
     run_id: int, phase: str | None, enqueue: bool, as_json: bool, batch_size: int | None = None
 ) -> dict[str, Any]:
     """Run the ingestion (`phase` None) or a phase here, or enqueue it for a worker. The run row
-    is committed before anything is enqueued."""
+    is committed before anything is enqueued; a bad setting stops it before it starts."""
+    check_settings(current_app.config)
     if enqueue:
         db.session.commit()
         if phase is None:
@@ -180,7 +182,9 @@ def _describe_started(summary: dict[str, Any]) -> str:
 @one_line_errors
 def import_command(connection_name: str, label: str | None, enqueue: bool, as_json: bool) -> None:
     """Create a run and stage every legacy row into it."""
-    open_reader(current_app.config, connection_name).close()  # a bad name fails before any run
+    # A bad connection name or setting fails here, before any run is created.
+    open_reader(current_app.config, connection_name).close()
+    check_settings(current_app.config)
     run = create_run(db.session(), connection_name, label)
     emit(_start(run.id, None, enqueue, as_json), as_json, _describe_started)
 

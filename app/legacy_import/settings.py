@@ -58,3 +58,9 @@ def default_processes() -> int:
     """Two import processes when there are two cores: each holds ~115 MB at its peak, and the
     import keeps under 250 MB unless LEGACY_IMPORT_PROCESSES asks for more."""
     return min(os.cpu_count() or 1, 2)
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Read every setting once, so that a bad one is a one-line error before any work starts."""
+    IngestSettings.from_config(config)
+    RuleSettings.from_config(config)

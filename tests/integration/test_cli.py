@@ -71,6 +71,32 @@ def test_unknown_connection_is_a_one_line_error(sqlite_app: Flask) -> None:
     assert result.stderr == "Error: no legacy connection named 'crm2019': set LEGACY_CRM2019_DATABASE_URL\n"
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("LEGACY_IMPORT_PROCESSES", "two"), ("LEGACY_BATCH_SIZE", "0"), ("LEGACY_CHUNK_SIZE", "-5")],
+)
+def test_a_bad_ingest_setting_is_a_one_line_error_and_makes_no_run(
+    sqlite_app: Flask, setting: str, value: str
+) -> None:
+    sqlite_app.config[setting] = value
+    result = run_cli(sqlite_app, "legacy", "import", "--json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {setting} must be a positive integer, got {value!r}\n"
+    assert json.loads(run_cli(sqlite_app, "legacy", "status", "--json").stdout)["runs"] == []
+
+
+def test_a_bad_rule_setting_stops_validation_before_it_starts(sqlite_app: Flask) -> None:
+    run_id = json.loads(run_cli(sqlite_app, "legacy", "import", "--json").stdout)["run_id"]
+    sqlite_app.config["LEGACY_SHARED_CONTACT_THRESHOLD"] = "many"
+    result = run_cli(sqlite_app, "legacy", "validate", f"--run={run_id}", "--json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: LEGACY_SHARED_CONTACT_THRESHOLD must be a positive integer, got 'many'\n"
+    status = json.loads(run_cli(sqlite_app, "legacy", "status", f"--run={run_id}", "--json").stdout)
+    assert status["status"] == "ingested"
+
+
 def test_unknown_run_is_a_one_line_error(sqlite_app: Flask) -> None:
     result = run_cli(sqlite_app, "legacy", "status", "--run=4242")
     assert result.exit_code == 1

@@ -20,7 +20,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy app
+	$(BIN)/mypy app benchmarks
 
 # Every benchmark mode (ingest, pipeline, celery) at the issue's sizes; BENCH_ARGS adds options,
 # e.g. `make bench BENCH_ARGS="--repeat 3 --profile-validate"`. Tables on stdout, bench-results/*.json.

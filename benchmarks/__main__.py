@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from app.legacy_import.settings import IngestSettings
 from benchmarks import celery_mode, ingest, pipeline, validate_profile
@@ -61,6 +62,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="pipeline: existing users + leads (default 0: as many as legacy rows)",
     )
     parser.add_argument(
+        "--profile-rows",
+        type=int,
+        default=0,
+        help="ingest: also profile an in-process import of this many rows (0: no profile)",
+    )
+    parser.add_argument(
         "--profile-validate",
         action="store_true",
         help="pipeline: also profile an in-process validate at the largest size",
@@ -92,12 +99,17 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def print_ingest(results: Sequence[ingest.SizeResult], batch_size: int) -> bool:
+def print_ingest(
+    results: Sequence[ingest.SizeResult], batch_size: int, profile: dict[str, Any] | None = None
+) -> bool:
     verdicts = ingest.judge(results)
     print(f"\n== ingest: import vs bare copy (both through insert_rows/COPY), batch size {batch_size}")
     print(ingest.format_table(results, verdicts))
     print(ingest.format_verdicts(verdicts, results))
-    ingest.write_results(ingest.results_document(results, verdicts, None))
+    if profile is not None:
+        print()
+        print(ingest.format_profile(profile))
+    ingest.write_results(ingest.results_document(results, verdicts, profile))
     print(f"figures: {relative(ingest.RESULTS_FILE)}")
     return verdicts.passed
 
@@ -107,7 +119,11 @@ def run_ingest(args: argparse.Namespace) -> bool:
     for rows in args.sizes:
         progress(f"ingest {rows:,} rows: generating, migrating, importing, copying...")
         results.append(ingest.bench_size(rows, args.batch_size, max(1, args.repeat), args.keep))
-    return print_ingest(results, args.batch_size)
+    profile = None
+    if args.profile_rows:
+        progress(f"profiling an import of {args.profile_rows:,} rows...")
+        profile = ingest.profile_import(args.profile_rows, args.batch_size, args.keep)
+    return print_ingest(results, args.batch_size, profile)
 
 
 def run_pipeline(args: argparse.Namespace, with_ingest: bool) -> bool:

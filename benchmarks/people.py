@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -60,8 +60,8 @@ def lead_row(person: Row) -> Row:
 
 
 TARGETS: tuple[tuple[str, Table, Callable[[Row], Row]], ...] = (
-    ("users", User.__table__, user_row),
-    ("crm_leads", CrmLead.__table__, lead_row),
+    ("users", cast(Table, User.__table__), user_row),
+    ("crm_leads", cast(Table, CrmLead.__table__), lead_row),
 )
 
 

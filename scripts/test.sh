@@ -13,7 +13,7 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 .venv/bin/ruff check .
-.venv/bin/mypy app
+.venv/bin/mypy app benchmarks
 status=0
 .venv/bin/pytest -q "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -541,25 +541,42 @@ def _short_path(path: str) -> str:
 
 def format_profile(profile: dict[str, Any]) -> str:
     plain = profile["ingest_seconds_unprofiled"]
-    total = profile["breakdown_seconds"]["[importing thread] total (profiled ingest)"]
-    lines = [
+    header = (
         f"Profile: in-process ingest of {profile['rows']:,} rows ({profile['legacy_rows']:,} legacy rows): "
         f"{plain:.2f} s unprofiled ({profile['legacy_rows'] / plain:,.0f} rows/s), "
-        f"{profile['ingest_seconds_profiled']:.2f} s under cProfile",
-        "  unprofiled stages:",
-        *(
-            f"    {label:<44} {seconds:7.2f} s  {seconds / plain:6.1%}"
-            for label, seconds in profile["unprofiled_stages"].items()
+        f"{profile['ingest_seconds_profiled']:.2f} s under cProfile"
+    )
+    breakdown = profile["breakdown_seconds"]
+    return profile_report(
+        header,
+        ("unprofiled stages", profile["unprofiled_stages"], plain),
+        (
+            "cProfile breakdown (share of the profiled ingest's wall clock; the threads overlap)",
+            breakdown,
+            breakdown["[importing thread] total (profiled ingest)"],
         ),
-        "  cProfile breakdown (share of the profiled ingest's wall clock; the threads overlap):",
-        *(
-            f"    {label:<66} {seconds:7.2f} s  {seconds / total:6.1%}"
-            for label, seconds in profile["breakdown_seconds"].items()
-        ),
-        "  top self time:",
-        *(f"    {e['self_s']:6.2f} s {e['calls']:>9,}  {e['function']}" for e in profile["top_self_time"]),
-        f"  stats: {profile['stats_file']} (python -m pstats, or snakeviz)",
+        profile,
+    )
+
+
+Section = tuple[str, dict[str, float], float]  # title, seconds by label, the 100% of the shares
+
+
+def profile_report(header: str, unprofiled: Section, profiled: Section, profile: dict[str, Any]) -> str:
+    """A profile as text: the unprofiled and the cProfile figures with their shares, the top
+    self times and where the stats file is (the ingest's and the validate's profiles)."""
+    lines = [header]
+    for (title, seconds_by_label, total), width in ((unprofiled, 44), (profiled, 66)):
+        lines.append(f"  {title}:")
+        lines += [
+            f"    {label:<{width}} {seconds:7.2f} s  {seconds / (total or 1.0):6.1%}"
+            for label, seconds in seconds_by_label.items()
+        ]
+    lines.append("  top self time:")
+    lines += [
+        f"    {e['self_s']:6.2f} s {e['calls']:>10,}  {e['function']}" for e in profile["top_self_time"]
     ]
+    lines.append(f"  stats: {profile['stats_file']} (python -m pstats, or snakeviz)")
     return "\n".join(lines)
 
 

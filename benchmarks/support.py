@@ -10,8 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,23 +57,27 @@ def benchmark_databases(keep: bool) -> Iterator[tuple[str, str]]:
 
 @contextmanager
 def legacy_database(keep: bool) -> Iterator[str]:
-    if keep:
-        url = _kept_mariadb()
-        print(f"  keeping {url}", file=sys.stderr)
-        yield url
-        return
-    with mariadb_database("legacy_bench") as url:
+    with _database(keep, _kept_mariadb, lambda: mariadb_database("legacy_bench")) as url:
         yield url
 
 
 @contextmanager
 def app_database(keep: bool) -> Iterator[str]:
+    with _database(keep, _kept_postgres, lambda: postgres_database("ecoin_bench")) as url:
+        yield url
+
+
+@contextmanager
+def _database(
+    keep: bool, create_kept: Callable[[], str], throwaway: Callable[[], AbstractContextManager[str]]
+) -> Iterator[str]:
+    """A kept database (its URL on stderr) or a throw-away one, dropped afterwards."""
     if keep:
-        url = _kept_postgres()
+        url = create_kept()
         print(f"  keeping {url}", file=sys.stderr)
         yield url
         return
-    with postgres_database("ecoin_bench") as url:
+    with throwaway() as url:
         yield url
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.ingest import cumulative, self_time, top_self_time
+from benchmarks.ingest import cumulative, profile_report, self_time, top_self_time
 from benchmarks.support import RESULTS_DIR, relative, step_seconds
 
 PROFILE_FILE = RESULTS_DIR / "validate.prof"
@@ -131,22 +131,18 @@ def profile_validate(app_url: str, legacy_url: str, batch_size: int, run_id: int
 
 def format_profile(profile: dict[str, Any]) -> str:
     plain = profile["validate_seconds_unprofiled"]
-    total = profile["breakdown_seconds"]["validate phase (run_phase)"] or 1.0
-    lines = [
+    header = (
         f"Profile: in-process validate (again) of run {profile['run_id']}, {profile['students']:,} staged "
-        f"rows: {plain:.2f} s unprofiled, {profile['validate_seconds_profiled']:.2f} s under cProfile",
-        "  unprofiled steps (step_log):",
-        *(
-            f"    {name:<44} {seconds:7.2f} s  {seconds / plain:6.1%}"
-            for name, seconds in profile["unprofiled_steps"].items()
+        f"rows: {plain:.2f} s unprofiled, {profile['validate_seconds_profiled']:.2f} s under cProfile"
+    )
+    breakdown = profile["breakdown_seconds"]
+    return profile_report(
+        header,
+        ("unprofiled steps (step_log)", profile["unprofiled_steps"], plain),
+        (
+            "cProfile breakdown (cumulative; share of the profiled validate)",
+            breakdown,
+            breakdown["validate phase (run_phase)"],
         ),
-        "  cProfile breakdown (cumulative; share of the profiled validate):",
-        *(
-            f"    {label:<64} {seconds:7.2f} s  {seconds / total:6.1%}"
-            for label, seconds in profile["breakdown_seconds"].items()
-        ),
-        "  top self time:",
-        *(f"    {e['self_s']:6.2f} s {e['calls']:>10,}  {e['function']}" for e in profile["top_self_time"]),
-        f"  stats: {profile['stats_file']} (python -m pstats, or snakeviz)",
-    ]
-    return "\n".join(lines)
+        profile,
+    )

@@ -105,6 +105,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # SQLite alters a table by copying it into a new one and dropping the old one; with
+            # its foreign keys enforced, that drop would cascade to the rows that refer to the
+            # table (or null their key). Off for the migrations, and on again after them.
+            _sqlite_foreign_keys(connection, 'OFF')
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -113,6 +119,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            _sqlite_foreign_keys(connection, 'ON')
+
+
+def _sqlite_foreign_keys(connection, state):
+    connection.exec_driver_sql(f'PRAGMA foreign_keys={state}')
+    connection.commit()
 
 
 if context.is_offline_mode():

@@ -139,7 +139,9 @@ class LegacyStudentImport(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    import_run_id: Mapped[int] = mapped_column(ForeignKey("legacy_import_runs.id", ondelete="CASCADE"))
+    # The run; no foreign key checked for every row written: a trigger deletes a deleted run's
+    # rows (migration 0012).
+    import_run_id: Mapped[int] = mapped_column(BigId)
     source_table: Mapped[str] = mapped_column(String(20))
     legacy_id: Mapped[int] = mapped_column(BigInteger)
     legacy_stagiaire_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -185,7 +187,12 @@ class LegacyStudentImport(Model):
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
-    training: Mapped[LegacyTrainingImport | None] = relationship(back_populates="student", uselist=False)
+    # Read-only: trainings are written by the import, set-based.
+    training: Mapped[LegacyTrainingImport | None] = relationship(
+        primaryjoin="LegacyStudentImport.id == foreign(LegacyTrainingImport.student_import_id)",
+        uselist=False,
+        viewonly=True,
+    )
 
 
 class LegacyReviewQueueCount(Model):
@@ -219,12 +226,10 @@ class LegacyTrainingImport(Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    student_import_id: Mapped[int] = mapped_column(
-        ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), unique=True
-    )
-    # The run through the staged row, whose key cascades (migration 0011: no key of its own to
-    # check for every training written); no index of its own: the session-type index starts
-    # with it.
+    # The staged row and its run, without foreign keys checked for every training written
+    # (migrations 0011, 0012): a trigger deletes a deleted row's training. No index of the run's
+    # own: the session-type index starts with it.
+    student_import_id: Mapped[int] = mapped_column(BigId, unique=True)
     import_run_id: Mapped[int] = mapped_column(BigId)
     legacy_formation_id: Mapped[int | None] = mapped_column(BigInteger)
     legacy_formation_name: Mapped[str | None] = mapped_column(String(255))
@@ -237,8 +242,6 @@ class LegacyTrainingImport(Model):
     session_type: Mapped[str | None] = mapped_column(String(32))
     import_action: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
-
-    student: Mapped[LegacyStudentImport] = relationship(back_populates="training")
 
 
 class LegacyCourseMapping(Model):
@@ -333,12 +336,10 @@ class LegacyDuplicateHint(Model):
     __tablename__ = "legacy_duplicate_hints"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # The run through the staged row, whose key cascades (migration 0011: no key of its own to
-    # check for every hint written).
+    # The run and the staged row, without foreign keys checked for every hint written
+    # (migrations 0011, 0012): a trigger deletes a deleted row's hints.
     import_run_id: Mapped[int] = mapped_column(BigId, index=True)
-    student_import_id: Mapped[int] = mapped_column(
-        ForeignKey("legacy_student_imports.id", ondelete="CASCADE"), index=True
-    )
+    student_import_id: Mapped[int] = mapped_column(BigId, index=True)
     target_type: Mapped[str] = mapped_column(String(20))
     target_id: Mapped[int] = mapped_column(BigInteger)
     confidence: Mapped[str] = mapped_column(String(10))

@@ -11,7 +11,11 @@ ROW_COLUMNS = (
     STUDENTS.c.status_text,
     STUDENTS.c.legacy_formation_id,
     STUDENTS.c.legacy_session_id,
+    STUDENTS.c.classification,
+    STUDENTS.c.classification_rule,
+    STUDENTS.c.import_action,
     TRAININGS.c.id.label("training_id"),
+    TRAININGS.c.import_action.label("training_action"),
 )
 
 
@@ -26,22 +30,25 @@ def classification_phase() -> Phase:
 
 
 def classify_rows(context: StepContext) -> None:
+    """Apply the rules to every row; write only the rows and trainings whose decision differs
+    from the one they hold (the import staged each row with the rules' decision)."""
     references = RunReferences.load(context.session, context.run_id)
     for batch in student_batches(context, ROW_COLUMNS):
         students, trainings = [], []
         for row in batch:
             decision = references.classify(row.status_text, row.legacy_formation_id, row.legacy_session_id)
-            students.append(
-                {
-                    "b_id": row.id,
-                    "classification": decision.classification,
-                    "classification_rule": decision.rule,
-                    "import_action": decision.import_action,
-                }
-            )
-            if row.training_id is not None:
+            decided = (decision.classification, decision.rule, decision.import_action)
+            if decided != (row.classification, row.classification_rule, row.import_action):
+                students.append(
+                    {
+                        "b_id": row.id,
+                        "classification": decision.classification,
+                        "classification_rule": decision.rule,
+                        "import_action": decision.import_action,
+                    }
+                )
+            if row.training_id is not None and row.training_action != decision.import_action:
                 trainings.append({"b_id": row.training_id, "import_action": decision.import_action})
         update_rows(context.session, STUDENTS, students)
-        if trainings:
-            update_rows(context.session, TRAININGS, trainings)
+        update_rows(context.session, TRAININGS, trainings)
         finish_batch(context, batch[-1].id, len(batch))

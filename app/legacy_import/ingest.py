@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from app.legacy_import.models import (
     LegacyImportRun,
 )
 from app.legacy_import.prefetch import prefetched
+from app.legacy_import.references import RunReferences, type_session_mappings
 from app.legacy_import.runs import (
     RUNS,
     RunError,
@@ -108,6 +109,8 @@ def prepare(session: Session, run_id: int, reader: LegacySourceReader, settings:
                 enter_step(session, run_id, RunStatus.INGESTING, step)
             if step in REFERENCE_STEPS:
                 _stage_range(session, run_id, step, reader, settings.batch_size, None, None)
+        type_session_mappings(session, run_id)  # the student rows' first decisions need them
+        session.commit()
         _plan_chunks(session, run_id, reader, settings.chunk_size)
         _set_status(session, run_id, RunStatus.INGESTING)
     except Exception as error:
@@ -308,23 +311,51 @@ class ReferenceStager:
 
 
 class StudentStager:
-    """Stages batches of `stagiaires` or `archives` rows with their training children."""
+    """Stages batches of `stagiaires` or `archives` rows with their training children.
+
+    Each row is staged with the rules' first decisions on it: its training's session type, its
+    classification and import action. They depend on the legacy data alone (the row and the
+    run's formations and sessions, staged and typed before any student), so validation and
+    classification apply the same rules again and write only where a decision differs: a row is
+    rewritten, with all its indexes, only when something changed."""
 
     def __init__(self, session: Session, run_id: int, source_table: SourceTable) -> None:
         self.session = session
         self.run_id = run_id
         self.source_table = source_table
+        self.references = RunReferences.load(session, run_id)
+        formations = select(COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.legacy_name)
+        self.formation_names: dict[int, str | None] = dict(
+            session.execute(formations.where(COURSE_MAPPINGS.c.import_run_id == run_id)).tuples().all()
+        )
+        sessions = select(
+            SESSION_MAPPINGS.c.legacy_session_id,
+            SESSION_MAPPINGS.c.code,
+            SESSION_MAPPINGS.c.starts_on,
+            SESSION_MAPPINGS.c.ends_on,
+        ).where(SESSION_MAPPINGS.c.import_run_id == run_id)
+        self.sessions = {row.legacy_session_id: row for row in session.execute(sessions)}
 
     def values(self, batch: list[LegacyRecord]) -> Values:
         """The batch's staging values: pure, safe to run in another thread."""
-        return [staging.student_values(r, self.source_table, self.run_id) for r in batch]
+        rows = [staging.student_values(r, self.source_table, self.run_id) for r in batch]
+        for row in rows:
+            decision = self.references.classify(
+                row["status_text"], row["legacy_formation_id"], row["legacy_session_id"]
+            )
+            row["classification"] = decision.classification.value
+            row["classification_rule"] = decision.rule
+            row["import_action"] = decision.import_action.value
+        return rows
 
     def write(self, rows: Values) -> dict[str, int]:
         self._insert_students(rows)
-        trainings = self._insert_trainings(rows[0]["legacy_id"], rows[-1]["legacy_id"])
+        staged_ids = self._staged_ids(rows[0]["legacy_id"], rows[-1]["legacy_id"])
+        trainings = [self._training(row, staged_ids[row["legacy_id"]]) for row in rows]
+        insert_rows(self.session, TRAININGS, trainings)
         return {
             f"{self.source_table}_staged": len(rows),
-            "trainings_staged": trainings,
+            "trainings_staged": len(trainings),
             **batch_counters(rows),
         }
 
@@ -354,49 +385,32 @@ class StudentStager:
             with self.session.begin_nested():
                 insert_rows(self.session, STUDENTS, [staging.fallback_values(row)])
 
-    def _insert_trainings(self, first: int, last: int) -> int:
-        """The training child of each row just staged (legacy ids `first`..`last`), with its
-        formation's name and its session's code and dates, in one INSERT ... SELECT."""
-        formation = and_(
-            COURSE_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
-            COURSE_MAPPINGS.c.legacy_formation_id == STUDENTS.c.legacy_formation_id,
+    def _staged_ids(self, first: int, last: int) -> dict[int, int]:
+        """The ids the rows with legacy ids `first`..`last` were just staged under."""
+        query = select(STUDENTS.c.legacy_id, STUDENTS.c.id).where(
+            STUDENTS.c.import_run_id == self.run_id,
+            STUDENTS.c.source_table == self.source_table.value,
+            STUDENTS.c.legacy_id.between(first, last),
         )
-        legacy_session = and_(
-            SESSION_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
-            SESSION_MAPPINGS.c.legacy_session_id == STUDENTS.c.legacy_session_id,
-        )
-        staged = (
-            select(
-                STUDENTS.c.id,
-                STUDENTS.c.import_run_id,
-                STUDENTS.c.legacy_formation_id,
-                COURSE_MAPPINGS.c.legacy_name,
-                STUDENTS.c.legacy_session_id,
-                SESSION_MAPPINGS.c.code,
-                SESSION_MAPPINGS.c.starts_on,
-                SESSION_MAPPINGS.c.ends_on,
-                STUDENTS.c.created_at,
-            )
-            .outerjoin(COURSE_MAPPINGS, formation)
-            .outerjoin(SESSION_MAPPINGS, legacy_session)
-            .where(
-                STUDENTS.c.import_run_id == self.run_id,
-                STUDENTS.c.source_table == self.source_table.value,
-                STUDENTS.c.legacy_id.between(first, last),
-            )
-        )
-        columns = [
-            "student_import_id",
-            "import_run_id",
-            "legacy_formation_id",
-            "legacy_formation_name",
-            "legacy_session_id",
-            "legacy_session_code",
-            "session_starts_on",
-            "session_ends_on",
-            "created_at",
-        ]
-        return changed_rows(self.session, insert(TRAININGS).from_select(columns, staged))
+        return dict(self.session.execute(query).tuples().all())
+
+    def _training(self, row: dict[str, Any], student_id: int) -> dict[str, Any]:
+        """The training child of a staged row: its formation's name, its session's code, dates
+        and type, and the row's import action."""
+        formation_id, session_id = row["legacy_formation_id"], row["legacy_session_id"]
+        legacy_session = self.sessions.get(session_id)
+        return {
+            "student_import_id": student_id,
+            "import_run_id": self.run_id,
+            "legacy_formation_id": formation_id,
+            "legacy_formation_name": self.formation_names.get(formation_id),
+            "legacy_session_id": session_id,
+            "legacy_session_code": legacy_session.code if legacy_session else None,
+            "session_starts_on": legacy_session.starts_on if legacy_session else None,
+            "session_ends_on": legacy_session.ends_on if legacy_session else None,
+            "session_type": self.references.session_decision(session_id).session_type.value,
+            "import_action": row["import_action"],
+        }
 
 
 def batch_counters(rows: Iterable[dict[str, Any]]) -> dict[str, int]:

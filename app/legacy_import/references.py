@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from app.legacy_import.models import LegacyCourseMapping, LegacySessionMapping
+from app.legacy_import.models import SESSION_MAPPINGS, LegacyCourseMapping, LegacySessionMapping
 from app.legacy_import.rules.classification import ClassificationDecision, classify
-from app.legacy_import.rules.sessions import SessionDecision, is_dangling, training_session_type
+from app.legacy_import.rules.sessions import (
+    SessionDecision,
+    is_dangling,
+    session_mapping_type,
+    training_session_type,
+)
 from app.legacy_import.vocab import SessionType
 
 NO_REFERENCE = (None, 0)
@@ -61,3 +66,25 @@ class RunReferences:
     ) -> ClassificationDecision:
         session_type = self.session_decision(session_id).session_type
         return classify(status, session_type, self.has_formation(formation_id, session_id))
+
+
+def type_session_mappings(session: Session, run_id: int) -> None:
+    """Give every staged session mapping of the run its session type (in the session's
+    transaction): a rule of the legacy data alone, so the same whenever it is applied."""
+    formations = RunReferences.load(session, run_id).formations
+    mappings = session.execute(
+        select(
+            SESSION_MAPPINGS.c.id,
+            SESSION_MAPPINGS.c.legacy_session_id,
+            SESSION_MAPPINGS.c.code,
+            SESSION_MAPPINGS.c.legacy_formation_id,
+            SESSION_MAPPINGS.c.session_type,
+        ).where(SESSION_MAPPINGS.c.import_run_id == run_id)
+    ).all()
+    updates = []
+    for m in mappings:
+        decided = session_mapping_type(m.legacy_session_id, m.code, m.legacy_formation_id, formations)
+        if decided.session_type != m.session_type:
+            updates.append({"b_id": m.id, "session_type": decided.session_type.value})
+    if updates:
+        session.execute(update(SESSION_MAPPINGS).where(SESSION_MAPPINGS.c.id == bindparam("b_id")), updates)

@@ -8,25 +8,20 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import String, any_, bindparam, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.crm.models import CrmLead
 from app.legacy_import.bulk import insert_rows, update_rows
-from app.legacy_import.models import (
-    HINTS,
-    SESSION_MAPPINGS,
-    LegacyImportRun,
-)
+from app.legacy_import.models import HINTS, LegacyImportRun
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
 from app.legacy_import.queue_counts import QueueKey, add_to_counts, count_change, queue_keys, rows_keys
-from app.legacy_import.references import RunReferences
+from app.legacy_import.references import RunReferences, type_session_mappings
 from app.legacy_import.rules import duplicates as dup
 from app.legacy_import.rules.plan import REJECTED
-from app.legacy_import.rules.sessions import session_mapping_type
 from app.legacy_import.rules.validation import RowFacts, validate
 from app.legacy_import.settings import RuleSettings
 from app.legacy_import.vocab import DuplicateConfidence, RunStatus
@@ -56,29 +51,9 @@ def validation_phase(settings: RuleSettings) -> Phase:
 
 
 def type_sessions(context: StepContext) -> None:
-    """Give every staged session mapping of the run its session type."""
-    formations = RunReferences.load(context.session, context.run_id).formations
-    mappings = context.session.execute(
-        select(
-            SESSION_MAPPINGS.c.id,
-            SESSION_MAPPINGS.c.legacy_session_id,
-            SESSION_MAPPINGS.c.code,
-            SESSION_MAPPINGS.c.legacy_formation_id,
-        ).where(SESSION_MAPPINGS.c.import_run_id == context.run_id)
-    ).all()
-    updates = [
-        {
-            "b_id": m.id,
-            "session_type": session_mapping_type(
-                m.legacy_session_id, m.code, m.legacy_formation_id, formations
-            ).session_type,
-        }
-        for m in mappings
-    ]
-    if updates:
-        context.session.execute(
-            update(SESSION_MAPPINGS).where(SESSION_MAPPINGS.c.id == bindparam("b_id")), updates
-        )
+    """Give every staged session mapping of the run its session type (the import did, unless
+    the run was staged before it did)."""
+    type_session_mappings(context.session, context.run_id)
     context.session.commit()
 
 
@@ -264,12 +239,14 @@ ROW_COLUMNS = (
     STUDENTS.c.validation_reasons,
     STUDENTS.c.review_decision,
     TRAININGS.c.id.label("training_id"),
+    TRAININGS.c.session_type.label("training_session_type"),
 )
 
 
 def validate_rows(context: StepContext) -> None:
     """Each row's validation state and reasons, its strongest hint, and its training's session
-    type; the review queue's counts change with the rows, in the batch's transaction."""
+    type (written only where the import's differs); the review queue's counts change with the
+    rows, in the batch's transaction."""
     session = context.session
     references = RunReferences.load(session, context.run_id)
     run = session.get(LegacyImportRun, context.run_id)
@@ -290,7 +267,7 @@ def validate_rows(context: StepContext) -> None:
                     "duplicate_confidence": row_hints.strongest,
                 }
             )
-            if row.training_id is not None:
+            if row.training_id is not None and row.training_session_type != session_decision.session_type:
                 trainings.append({"b_id": row.training_id, "session_type": session_decision.session_type})
         update_rows(session, STUDENTS, students)
         if trainings:

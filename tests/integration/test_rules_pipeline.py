@@ -14,7 +14,12 @@ from app.accounts.models import User
 from app.crm.models import CrmLead
 from app.extensions import db
 from app.legacy_import.demo import legacy_metadata
-from app.legacy_import.models import LegacyDuplicateHint, LegacyImportRun, LegacyStudentImport
+from app.legacy_import.models import (
+    LegacyDuplicateHint,
+    LegacyImportRun,
+    LegacyStudentImport,
+    LegacyTrainingImport,
+)
 from tests.conftest import make_app, truncate_app_tables
 from tests.support.cli import legacy_json
 
@@ -238,3 +243,44 @@ def test_the_dry_run_accounts_for_every_row_and_writes_nothing(app: Flask) -> No
         run = db.session.get(LegacyImportRun, run_id)
         assert run.status == "dry_run_ready"
         assert run.dry_run_report == report
+
+
+DECISIONS = (
+    LegacyStudentImport.legacy_id,
+    LegacyStudentImport.classification,
+    LegacyStudentImport.classification_rule,
+    LegacyStudentImport.import_action,
+    LegacyTrainingImport.session_type,
+    LegacyTrainingImport.import_action.label("training_action"),
+)
+
+
+def decisions(app: Flask, run_id: int) -> list[Any]:
+    with app.app_context():
+        query = (
+            select(*DECISIONS)
+            .join(LegacyTrainingImport, LegacyTrainingImport.student_import_id == LegacyStudentImport.id)
+            .where(LegacyStudentImport.import_run_id == run_id)
+            .order_by(LegacyStudentImport.source_table, LegacyStudentImport.legacy_id)
+        )
+        return [tuple(row) for row in db.session.execute(query)]
+
+
+def test_the_import_stages_the_rules_decisions_and_the_phases_correct_stale_ones(app: Flask) -> None:
+    """Rows are staged with the session type, classification and import action the rules give;
+    validation and classification apply the rules again and rewrite only what differs."""
+    run_id = legacy_json(app, "import")["run_id"]
+    staged_decisions = decisions(app, run_id)
+    assert {row[1] for row in staged_decisions} >= {"completed", "lead_only", "needs_review"}
+    assert all(None not in row for row in staged_decisions)
+    with app.app_context():  # stale decisions, as a run staged by an earlier version would hold
+        stale = sa.update(LegacyStudentImport).where(LegacyStudentImport.import_run_id == run_id)
+        db.session.execute(stale.values(classification=None, classification_rule=None, import_action=None))
+        trainings = sa.update(LegacyTrainingImport).where(LegacyTrainingImport.import_run_id == run_id)
+        db.session.execute(trainings.values(session_type="unknown", import_action=None))
+        db.session.commit()
+
+    legacy_json(app, "validate", f"--run={run_id}")
+    legacy_json(app, "classify", f"--run={run_id}")
+
+    assert decisions(app, run_id) == staged_decisions

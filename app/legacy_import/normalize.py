@@ -12,7 +12,8 @@ Decisions (SPEC.md, "Rules"):
   give two numbers while ``0559 44 61 68`` gives one. Validity is always
   ``phonenumbers.is_valid_number``, region DZ; a number without ``+`` or ``00`` is
   Algerian (or ``213...``), never guessed as foreign. The common Algerian shapes skip
-  ``phonenumbers.parse`` (fast path); tests prove both paths agree.
+  ``phonenumbers.parse`` and read validity from the library's own DZ metadata (fast
+  path); tests prove both paths agree.
 * E-mail. Placeholders are compared folded (case and accents ignored); validity is
   ``email_validator`` syntax only (no DNS), ASCII mailbox only (``allow_smtputf8=False``:
   an accented mailbox here is a typo or mojibake, and few providers deliver to one);
@@ -140,6 +141,8 @@ def fold_text(raw: object) -> str:
     text, _ = _as_text(raw)
     if text is None:
         return ""
+    if text.isascii():  # nothing to repair, and folded once it stays folded
+        return _fold(text)
     return _fold_text(text)
 
 
@@ -175,7 +178,12 @@ _NAME_SEPARATORS = re.compile(r"[\W_]+")
 
 def name_key(first_name: object, last_name: object) -> str | None:
     """Token-order-insensitive key of a full name; None when there is no token."""
-    folded = f"{fold_text(first_name)} {fold_text(last_name)}"
+    return _name_key(f"{fold_text(first_name)} {fold_text(last_name)}")
+
+
+# Full names repeat across thousands of rows too.
+@functools.lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _name_key(folded: str) -> str | None:
     tokens = sorted(token for token in _NAME_SEPARATORS.split(folded) if token)
     return " ".join(tokens) or None
 
@@ -195,6 +203,7 @@ ParseCandidate = Callable[[str], str | None]
 _MAX_CANDIDATE_DIGITS = 17  # "00" + the 15 digits E.164 allows
 _RUN = re.compile(r"\+?[0-9][0-9 \t\u00a0.()\-\u2010-\u2015]*")
 _DIGITS = re.compile(r"[0-9]+")
+_ONE_CANDIDATE = re.compile(rf"\+?[0-9]{{1,{_MAX_CANDIDATE_DIGITS}}}")
 _DZ_SHAPE = re.compile(r"(?:(?:\+|00)213|213(?=[0-9]{8,9}$)|0(?=[1-9]))?(?P<national>[1-9][0-9]{7,8})")
 
 
@@ -203,14 +212,31 @@ def normalize_phone(raw: object) -> PhoneResult:
     return _normalize_phone(raw, _parse_candidate)
 
 
+_NO_PHONE = PhoneResult(None, (), MISSING)
+_INVALID_PHONE = PhoneResult(None, (), INVALID)
+
+
 def _normalize_phone(raw: object, parse: ParseCandidate) -> PhoneResult:
     text, _ = _as_text(raw)
     if text is None or not text.strip():
-        return PhoneResult(None, (), MISSING)
-    numbers = list(dict.fromkeys(_numbers_in(_ascii_digits(text), parse)))
+        return _NO_PHONE
+    numbers = _phone_numbers(_ascii_digits(text), parse)
     if not numbers:
-        return PhoneResult(None, (), INVALID)
+        return _INVALID_PHONE
     return PhoneResult(numbers[0], tuple(numbers[1:]), VALID)
+
+
+def _phone_numbers(text: str, parse: ParseCandidate) -> list[str]:
+    """The valid numbers of a field, in order, each once.
+
+    A field that is one candidate and nothing else (``0559446168``, ``+213559446168``) skips
+    the scan: the scan would find that one run of one digit group and try it alone.
+    """
+    alone = _ONE_CANDIDATE.fullmatch(text.strip())
+    if alone is None:
+        return list(dict.fromkeys(_numbers_in(text, parse)))
+    number = parse(alone.group())
+    return [] if number is None else [number]
 
 
 def _ascii_digits(text: str) -> str:
@@ -271,11 +297,68 @@ def _parse_candidate(candidate: str) -> str | None:
     shape = _DZ_SHAPE.fullmatch(candidate)
     if shape is None:
         return _library_parse(candidate)
-    national = shape.group("national")
-    number = phonenumbers.PhoneNumber(country_code=DZ_COUNTRY_CODE, national_number=int(national))
-    if not phonenumbers.is_valid_number(number):
+    national = shape.group("national")  # no leading zero: the library's national number as is
+    if not _DZ_NUMBERS.is_valid(national):
         return None
     return f"{DZ_COUNTRY_CODE}{national}"
+
+
+@dataclass(frozen=True)
+class _NumberDesc:
+    """A ``PhoneNumberDesc`` of the library's metadata, applied as the library applies it: a
+    length it allows (any when it lists none), then its pattern over the whole number."""
+
+    lengths: frozenset[int]
+    pattern: re.Pattern[str] | None  # None: the description matches no number
+
+    @classmethod
+    def of(cls, desc: phonenumbers.PhoneNumberDesc | None) -> _NumberDesc:
+        if desc is None or not desc.national_number_pattern:
+            return cls(frozenset(), None)
+        return cls(frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern))
+
+    def matches(self, national: str) -> bool:
+        if self.pattern is None or (self.lengths and len(national) not in self.lengths):
+            return False
+        return self.pattern.fullmatch(national) is not None
+
+
+# The number types phonenumbers tries (mobile last, and only when its pattern is not the fixed
+# line's); here the common ones come first, which changes nothing: any one is enough.
+_NUMBER_TYPES = (
+    "mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost",
+    "voip", "personal_number", "pager", "uan", "voicemail",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _RegionNumbers:
+    """``phonenumbers.is_valid_number`` for the national numbers of one region, read from the
+    library's metadata: the number fits the general description and one number type."""
+
+    general: _NumberDesc
+    types: tuple[_NumberDesc, ...]
+
+    @classmethod
+    def of(cls, region: str) -> _RegionNumbers:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            raise LookupError(f"phonenumbers has no metadata for {region}")
+        names = [
+            name
+            for name in _NUMBER_TYPES
+            if not (name == "mobile" and metadata.same_mobile_and_fixed_line_pattern)
+        ]
+        types = [_NumberDesc.of(getattr(metadata, name)) for name in names]
+        general = _NumberDesc.of(metadata.general_desc)
+        return cls(general, tuple(desc for desc in types if desc.pattern is not None))
+
+    def is_valid(self, national: str) -> bool:
+        return self.general.matches(national) and any(desc.matches(national) for desc in self.types)
+
+
+# +213 is DZ alone, so the DZ metadata decide the validity of every +213 number.
+_DZ_NUMBERS = _RegionNumbers.of(DEFAULT_REGION)
 
 
 def _library_parse(candidate: str) -> str | None:
@@ -298,15 +381,20 @@ class EmailResult:
     status: str
 
 
+_NO_EMAIL = EmailResult(None, MISSING)
+_PLACEHOLDER_EMAIL = EmailResult(None, PLACEHOLDER)
+_INVALID_EMAIL = EmailResult(None, INVALID)
+
+
 def normalize_email(raw: object) -> EmailResult:
     text, _ = _as_text(raw)
     trimmed = (text or "").strip()
     if not trimmed:
-        return EmailResult(None, MISSING)
+        return _NO_EMAIL
     if fold_text(trimmed) in PLACEHOLDER_EMAILS:
-        return EmailResult(None, PLACEHOLDER)
+        return _PLACEHOLDER_EMAIL
     if not _is_email(trimmed):
-        return EmailResult(None, INVALID)
+        return _INVALID_EMAIL
     return EmailResult(trimmed.lower(), VALID)
 
 
@@ -365,16 +453,18 @@ _MONTHS = {
 }  # fmt: skip
 
 
+_NO_BIRTH_DATE = BirthDateResult(None, None)
+
+
 def parse_birth_date(raw: object, today: datetime.date | None = None) -> BirthDateResult:
     """A birth date from a DATE or free text, not after ``today`` (default: now)."""
-    today = today or datetime.date.today()
-    if isinstance(raw, datetime.datetime):
-        return _in_range(raw.date(), today)
     if isinstance(raw, datetime.date):
-        return _in_range(raw, today)
+        value = raw.date() if isinstance(raw, datetime.datetime) else raw
+        return _in_range(value, today or datetime.date.today())
     text = fold_text(raw)
     if not text:
-        return BirthDateResult(None, None)
+        return _NO_BIRTH_DATE
+    today = today or datetime.date.today()
     parts = _date_parts(text, today)
     if parts is None:
         return BirthDateResult(None, UNPARSEABLE)

@@ -10,15 +10,20 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from app.legacy_import import normalize
 from app.legacy_import.source import LegacyRecord, json_ready
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 TEXT_LIMIT = 191
+# What a value that raised is staged as.
 NO_TEXT: tuple[str | None, bool] = (None, False)  # a text that could not be read, not repaired
+NO_PHONE = normalize.PhoneResult(None, (), "invalid")
+NO_EMAIL = normalize.EmailResult(None, "invalid")
+NO_BIRTH_DATE = normalize.BirthDateResult(None, "unparseable")
 
 
 @dataclass
@@ -28,9 +33,12 @@ class RowNotes:
     issues: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
 
-    def attempt(self, name: str, function: Callable[[], T], fallback: T) -> T:
+    def attempt(
+        self, name: str, fallback: T, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``function(*args, **kwargs)``, or ``fallback`` with ``<name>_error`` noted when it raises."""
         try:
-            return function()
+            return function(*args, **kwargs)
         except Exception:  # noqa: BLE001 - one bad value must never stop the row
             self.issues.append(f"{name}_error")
             return fallback
@@ -44,8 +52,8 @@ class RowNotes:
 
 def as_text(value: Any) -> str | None:
     """The raw value as text, as the legacy database showed it."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, str):
+        return value
     ready = json_ready(value)
     return ready if isinstance(ready, str) else str(ready)
 
@@ -54,6 +62,8 @@ def as_reference(value: Any) -> int | None:
     """A legacy foreign key as an int; None for NULL or anything that is not a whole number."""
     if value is None or isinstance(value, bool):
         return None
+    if type(value) is int:  # what an integer column gives; subclasses go through str() below
+        return value
     try:
         return int(str(value).strip())
     except ValueError:
@@ -64,13 +74,13 @@ def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict
     notes = RowNotes()
     values = record.values
     first_name, first_repaired = notes.attempt(
-        "first_name", lambda: normalize.clean_name(values.get("first_name")), NO_TEXT
+        "first_name", NO_TEXT, normalize.clean_name, values.get("first_name")
     )
     last_name, last_repaired = notes.attempt(
-        "last_name", lambda: normalize.clean_name(values.get("last_name")), NO_TEXT
+        "last_name", NO_TEXT, normalize.clean_name, values.get("last_name")
     )
     status_text, status_repaired = notes.attempt(
-        "status", lambda: normalize.clean_name(values.get("status")), NO_TEXT
+        "status", NO_TEXT, normalize.clean_name, values.get("status")
     )
     for name, repaired in (
         ("first_name", first_repaired),
@@ -79,28 +89,16 @@ def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict
     ):
         if repaired:
             notes.repairs.append(name)
-    phone = notes.attempt(
-        "phone",
-        lambda: normalize.normalize_phone(values.get("phone")),
-        normalize.PhoneResult(None, (), "invalid"),
-    )
-    email = notes.attempt(
-        "email",
-        lambda: normalize.normalize_email(values.get("email")),
-        normalize.EmailResult(None, "invalid"),
-    )
-    birth = notes.attempt(
-        "birth_date",
-        lambda: normalize.parse_birth_date(values.get("birth_date")),
-        normalize.BirthDateResult(None, "unparseable"),
-    )
+    phone = notes.attempt("phone", NO_PHONE, normalize.normalize_phone, values.get("phone"))
+    email = notes.attempt("email", NO_EMAIL, normalize.normalize_email, values.get("email"))
+    birth = notes.attempt("birth_date", NO_BIRTH_DATE, normalize.parse_birth_date, values.get("birth_date"))
     if phone.status == "invalid":
         notes.issues.append("phone_invalid")
     if email.status == "invalid":
         notes.issues.append("email_invalid")
     if birth.issue:
         notes.issues.append(f"birth_date_{birth.issue}")
-    key = notes.attempt("name_key", lambda: normalize.name_key(first_name, last_name), None)
+    key = notes.attempt("name_key", None, normalize.name_key, first_name, last_name)
     return {
         "import_run_id": run_id,
         "source_table": source_table,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import random
+import string
 
+import phonenumbers
 import pytest
 
 from app.legacy_import import normalize
@@ -247,6 +249,66 @@ def test_fast_path_agrees_with_the_library_on_generated_candidates() -> None:
     assert 2_000 < len(valid) < len(fast_shaped)  # ... on valid and invalid numbers
 
 
+def _fast_path_nationals() -> list[str]:
+    """National numbers of both lengths the fast path takes (8 and 9 digits) for every 4-digit
+    start, each with a tail of zeros, one of nines and two random ones."""
+    rng = random.Random(213)
+    nationals = []
+    for start in range(1000, 10_000):
+        for length in (8, 9):
+            tails = ["0" * (length - 4), "9" * (length - 4)]
+            tails += ["".join(rng.choices("0123456789", k=length - 4)) for _ in range(2)]
+            nationals += [f"{start}{tail}" for tail in tails]
+    return nationals
+
+
+def _library_says_valid(national: str) -> bool:
+    number = phonenumbers.PhoneNumber(country_code=normalize.DZ_COUNTRY_CODE, national_number=int(national))
+    return phonenumbers.is_valid_number(number)
+
+
+def test_plus_213_is_algeria_alone() -> None:
+    # so the DZ metadata decide the validity of every number the fast path takes
+    assert phonenumbers.region_codes_for_country_code(normalize.DZ_COUNTRY_CODE) == (
+        normalize.DEFAULT_REGION,
+    )
+
+
+def test_fast_path_validity_equals_the_library_on_every_national_shape_it_takes() -> None:
+    nationals = _fast_path_nationals()
+    shapes = [normalize._DZ_SHAPE.fullmatch(national) for national in nationals]
+    assert [shape and shape.group("national") for shape in shapes] == nationals
+    fast = [normalize._DZ_NUMBERS.is_valid(national) for national in nationals]
+    assert [n for n, valid in zip(nationals, fast, strict=True) if valid != _library_says_valid(n)] == []
+    assert 5_000 < sum(fast) < len(nationals) - 5_000  # valid and invalid numbers both
+
+
+def _one_candidate_fields(rng: random.Random) -> list[str]:
+    """Fields that are one candidate alone, padded, and near misses (too long, a stray sign)."""
+    pads = ["", " ", "  ", "\t", "\n", "\u00a0", "\u2003", " \r\n", "-", "."]
+    fields = []
+    for _ in range(2_000):
+        digits = rng.choice(_PREFIXES).strip() + _national(rng)
+        if rng.random() < 0.1:
+            digits += "".join(rng.choices("0123456789", k=rng.randint(5, 10)))
+        fields.append(rng.choice(pads) + digits + rng.choice(pads))
+    return [*fields, "+", "++213559446168", "+ 213559446168", "0" * 17, "0" * 18, "213559446168" * 2]
+
+
+def test_a_field_of_one_candidate_gives_what_the_scan_gives() -> None:
+    rng = random.Random(7)
+    fields = [
+        normalize._ascii_digits(f)
+        for f in _one_candidate_fields(rng) + [_phone_field(rng) for _ in range(2_000)]
+    ]
+    parse = normalize._parse_candidate
+    scanned = [list(dict.fromkeys(normalize._numbers_in(field, parse))) for field in fields]
+    assert [normalize._phone_numbers(field, parse) for field in fields] == scanned
+    alone = [field for field in fields if normalize._ONE_CANDIDATE.fullmatch(field.strip())]
+    assert 1_500 < len(alone) < len(fields) - 1_000  # both ways are exercised ...
+    assert sum(bool(normalize._phone_numbers(field, parse)) for field in alone) > 500  # ... valid too
+
+
 def test_normalize_phone_agrees_with_the_library_only_path_on_generated_fields() -> None:
     rng = random.Random(1962)
     fields = [_phone_field(rng) for _ in range(20_000)]
@@ -338,6 +400,13 @@ def test_empty_email_is_missing(raw: object) -> None:
 )
 def test_malformed_email_is_invalid(raw: object) -> None:
     assert normalize_email(raw) == EmailResult(None, "invalid")
+
+
+def test_ascii_text_folds_as_the_repairing_path_folds_it() -> None:
+    rng = random.Random(3)
+    alphabet = string.ascii_letters + string.digits + string.punctuation + " \t\n\r\x0b\x0c\x1c\x1f"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 24))) for _ in range(5_000)]
+    assert [fold_text(text) for text in texts] == [normalize._fold_text(text) for text in texts]
 
 
 def test_placeholder_list_holds_folded_values() -> None:

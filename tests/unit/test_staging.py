@@ -69,15 +69,85 @@ def test_a_messy_row_is_staged_with_what_went_wrong() -> None:
     assert row["birth_date_raw"] == "0000-00-00"
 
 
-def test_a_normalizer_that_raises_does_not_lose_the_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(_raw: object) -> None:
+CLEAN = {
+    "first_name": "Amine",
+    "last_name": "Benali",
+    "phone": "0559446168",
+    "email": "amine.benali@gmail.com",
+    "birth_date": "15/03/1998",
+    "status": "Formée",
+}
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "issues", "staged"),
+    [
+        (
+            "clean_name",
+            ["first_name_error", "last_name_error", "status_error"],
+            {"first_name": None, "last_name": None, "status_text": None, "name_key": None},
+        ),
+        (
+            "normalize_phone",
+            ["phone_error", "phone_invalid"],
+            {"phone_normalized": None, "phone_status": "invalid"},
+        ),
+        (
+            "normalize_email",
+            ["email_error", "email_invalid"],
+            {"email_normalized": None, "email_status": "invalid"},
+        ),
+        ("parse_birth_date", ["birth_date_error", "birth_date_unparseable"], {"birth_date": None}),
+        ("name_key", ["name_key_error"], {"name_key": None, "first_name": "Amine"}),
+    ],
+)
+def test_a_normalizer_that_raises_does_not_lose_the_row(
+    monkeypatch: pytest.MonkeyPatch, normalizer: str, issues: list[str], staged: dict[str, object]
+) -> None:
+    def broken(*_raw: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(staging.normalize, "normalize_phone", broken)
-    row = staging.student_values(record(phone="0559446168"), "stagiaires", run_id=1)
-    assert row["phone_status"] == "invalid"
-    assert row["phone_raw"] == "0559446168"
-    assert "phone_error" in row["normalization_issues"]
+    monkeypatch.setattr(staging.normalize, normalizer, broken)
+    row = staging.student_values(record(**CLEAN), "stagiaires", run_id=1)
+    assert row["normalization_issues"] == issues
+    assert {name: row[name] for name in staged} == staged
+    assert (row["phone_raw"], row["email_raw"], row["birth_date_raw"]) == (
+        "0559446168",
+        CLEAN["email"],
+        "15/03/1998",
+    )
+
+
+def test_the_clean_values_raise_no_issue() -> None:
+    row = staging.student_values(record(**CLEAN), "stagiaires", run_id=1)
+    assert row["normalization_issues"] is None
+    assert (row["name_key"], row["phone_normalized"], row["birth_date"]) == (
+        "amine benali",
+        "213559446168",
+        dt.date(1998, 3, 15),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(3, 3), ("12", 12), (" 7 ", 7), (Decimal("5"), 5), (None, None), (True, None), (1.5, None), ("", None)],
+)
+def test_legacy_references(value: object, expected: int | None) -> None:
+    assert staging.as_reference(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0559", "0559"),
+        ("", ""),
+        (None, None),
+        (559446168, "559446168"),
+        (dt.date(1998, 3, 15), "1998-03-15"),
+    ],
+)
+def test_raw_values_as_text(value: object, expected: str | None) -> None:
+    assert staging.as_text(value) == expected
 
 
 def test_overlong_values_are_clipped_and_recorded() -> None:

@@ -7,6 +7,7 @@ SQLAlchemy's multi-row VALUES for psycopg spends most of its time parsing the hu
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -35,10 +36,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    defaults = _python_defaults(table, set(rows[0]))
-    rows = [{**defaults, **row} for row in rows] if defaults else rows
-    columns = list(rows[0])
-    as_json = [isinstance(table.c[name].type, JSON) for name in columns]
+    given = list(rows[0])
+    defaults = _python_defaults(table, set(given))
+    columns = given + list(defaults)
+    values_of = operator.itemgetter(*given)
+    constant = tuple(defaults.values())
+    as_json = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
@@ -46,14 +49,17 @@ def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     try:
         with cursor, cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row(
-                    [
-                        _json(row[name]) if is_json else row[name]
-                        for name, is_json in zip(columns, as_json, strict=True)
-                    ]
-                )
+                values = [*_as_tuple(values_of(row), len(given)), *constant]
+                for index in as_json:
+                    values[index] = _json(values[index])
+                copy.write_row(values)
     except psycopg.Error as error:  # the same error an INSERT through SQLAlchemy would raise
         raise DBAPIError(f"COPY {table.name}", None, error) from error
+
+
+def _as_tuple(values: Any, count: int) -> tuple[Any, ...]:
+    """What `itemgetter` gave for `count` keys: a tuple, or the value itself for one key."""
+    return values if count > 1 else (values,)
 
 
 def _json(value: Any) -> str | None:

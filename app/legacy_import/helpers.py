@@ -3,11 +3,15 @@
 Normalizing a row costs far more Python time than reading or writing it, so an import run
 from the command line uses `LEGACY_IMPORT_PROCESSES` processes (default: two, or one on a
 single core; each holds ~115 MB at its peak): the importing process and helpers it starts.
-Helpers are spawned (a clean interpreter: no inherited connections), open their own
-connections from the same URLs, and share out the run's chunks through the claims and leases
-Celery workers use. A helper that dies therefore loses nothing: its chunk's lease expires and
-the importing process stages it. A helper stops when the run stops ingesting or its parent is
-gone.
+Helpers open their own connections from the same URLs and share out the run's chunks through
+the claims and leases Celery workers use. A helper that dies therefore loses nothing: its
+chunk's lease expires and the importing process stages it. A helper stops when the run stops
+ingesting or its parent is gone.
+
+Helpers are forked when the importing process runs no other thread (the command line): a
+forked helper starts with the app's modules imported, where a spawned one first spends about
+a second of CPU importing them. A process with other threads (a web server) spawns them: a
+fork would copy the locks those threads may hold, never to be released in the helper.
 
 Only a PostgreSQL app database gets helpers: SQLite takes one writer at a time.
 """
@@ -18,10 +22,12 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -70,16 +76,23 @@ def helper_processes(
         return
     app_url = bind.engine.url.render_as_string(hide_password=False)
     arguments = (app_url, reader.url, reader.column_map, run_id, settings, os.getpid())
-    context = multiprocessing.get_context("spawn")
+    context = helper_context()
     helpers = Helpers([context.Process(target=stage_open_chunks, args=arguments) for _ in range(count)])
     for process in helpers.processes:
         process.start()
-    log.info("run %s: %d helper process(es) staging chunks", run_id, count)
+    log.info("run %s: %d helper process(es) staging chunks (%s)", run_id, count, context.get_start_method())
     try:
         yield helpers
     finally:
         for process in helpers.processes:
             process.join()
+
+
+def helper_context() -> ForkContext | SpawnContext:
+    """How to start helpers: fork from a process that runs no other thread, else spawn."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def stage_open_chunks(

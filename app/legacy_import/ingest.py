@@ -230,11 +230,30 @@ def finish_if_complete(session: Session, run_id: int) -> bool:
     return bool(finished)
 
 
+# The columns the phases and pages look rows up by; the others (raw payloads, JSON, free text)
+# cost most of a whole-table ANALYZE and steer no plan.
+ANALYZED_COLUMNS = {
+    "legacy_student_imports": (
+        "import_run_id",
+        "source_table",
+        "legacy_id",
+        "validation_state",
+        "classification",
+        "duplicate_confidence",
+        "review_decision",
+        "last_name",
+        "name_key",
+    ),
+    "legacy_training_imports": ("import_run_id", "session_type", "student_import_id"),
+}
+
+
 def _refresh_statistics(session: Session) -> None:
     """The staging tables just grew by a whole run: let PostgreSQL's planner know (its
     autovacuum may lag or be off), so validation's batch queries use their indexes."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE legacy_student_imports, legacy_training_imports"))
+        tables = ", ".join(f"{table} ({', '.join(columns)})" for table, columns in ANALYZED_COLUMNS.items())
+        session.execute(text(f"ANALYZE {tables}"))
         session.commit()
 
 

@@ -86,6 +86,6 @@ def tally_plans(context: StepContext) -> Counter[tuple[str, str]]:
     planner = Planner.load(context.session, context.run_id)
     outcomes: Counter[tuple[str, str]] = Counter()
     whole_run = StepContext(context.session, context.run_id, 0, context.settings, None)
-    for batch in student_batches(whole_run, ROW_COLUMNS):
+    for batch in student_batches(whole_run, ROW_COLUMNS, trainings=False):
         outcomes.update(row_plan.planned for row_plan in planner.plan(batch))
     return outcomes

@@ -90,9 +90,13 @@ def helper_processes(
 
 def helper_context() -> ForkContext | SpawnContext:
     """How to start helpers: fork from a process that runs no other thread, else spawn."""
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    if other_threads_running():
+        return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork")
+
+
+def other_threads_running() -> bool:
+    return threading.active_count() > 1
 
 
 def stage_open_chunks(

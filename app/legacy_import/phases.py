@@ -115,22 +115,23 @@ def staged_rows(session: Session, run_id: int) -> int:
 
 
 def student_batches(
-    context: StepContext, columns: Sequence[Any], lock: bool = False
+    context: StepContext, columns: Sequence[Any], lock: bool = False, trainings: bool = True
 ) -> Iterator[Sequence[Any]]:
-    """The run's staged students with their training, after the step's checkpoint, by id. With
-    `lock`, each batch is read under the run's lock (`lock_run`), which its transaction holds
-    until `finish_batch` commits it."""
+    """The run's staged students (with their training, unless `trainings` is false), after the
+    step's checkpoint, by id. With `lock`, each batch is read under the run's lock
+    (`lock_run`), which its transaction holds until `finish_batch` commits it."""
     after_id = context.checkpoint
     while True:
         if lock:
             lock_run(context.session, context.run_id)
-        query = (
-            select(STUDENTS.c.id, *columns)
-            .outerjoin(  # the repeated bound lets PostgreSQL start the trainings index at the batch
+        query = select(STUDENTS.c.id, *columns)
+        if trainings:
+            query = query.outerjoin(  # the repeated bound starts the trainings index at the batch
                 TRAININGS,
                 (TRAININGS.c.student_import_id == STUDENTS.c.id) & (TRAININGS.c.student_import_id > after_id),
             )
-            .where(STUDENTS.c.import_run_id == context.run_id, STUDENTS.c.id > after_id)
+        query = (
+            query.where(STUDENTS.c.import_run_id == context.run_id, STUDENTS.c.id > after_id)
             .order_by(STUDENTS.c.id)
             .limit(context.batch_size)
         )

@@ -6,9 +6,7 @@ import json
 import logging
 import shutil
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -18,9 +16,8 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 
 from app.extensions import db
-from app.legacy_import import ingest
+from app.legacy_import import helpers, ingest
 from app.legacy_import.demo import legacy_fingerprint
-from app.legacy_import.helpers import helper_context
 from app.legacy_import.models import (
     LegacyCourseMapping,
     LegacyImportChunk,
@@ -211,25 +208,16 @@ def test_a_row_the_app_database_refuses_is_still_staged(
         assert refused[0].training is not None
 
 
-@contextmanager
-def other_thread_running(running: bool) -> Iterator[None]:
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    if running:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        if running:
-            thread.join()
-
-
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_helper_processes_share_the_chunks_and_stage_each_row_once(
-    postgres_url: str, legacy_mariadb_url: str, caplog: pytest.LogCaptureFixture, method: str
+    postgres_url: str,
+    legacy_mariadb_url: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
 ) -> None:
-    """Forked from a process with one thread (the command line), spawned from one with more."""
+    """Forked from a process with one thread (the command line), spawned from one with more
+    (whether this test process runs other threads depends on the tests before it)."""
     app = make_app(
         postgres_url,
         LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url},
@@ -241,9 +229,9 @@ def test_helper_processes_share_the_chunks_and_stage_each_row_once(
     helpers_log.disabled = False  # alembic's logging setup, run by the migrations, disables it
     caplog.set_level("INFO", logger=helpers_log.name)
 
-    with other_thread_running(method == "spawn"):
-        assert helper_context().get_start_method() == method
-        result = run_cli(app, "legacy", "import", "--json")
+    monkeypatch.setattr(helpers, "other_threads_running", lambda: method == "spawn")
+
+    result = run_cli(app, "legacy", "import", "--json")
 
     assert result.exit_code == 0, result.stderr
     assert f"2 helper process(es) staging chunks ({method})" in caplog.text

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 
 import pytest
 
-from app.legacy_import.helpers import Helpers
+from app.legacy_import.helpers import Helpers, other_threads_running
 from app.legacy_import.runs import RunError
 
 
@@ -30,3 +31,14 @@ def test_helpers_that_finished_cleanly_are_waited_for_quietly() -> None:
     helpers = Helpers([spawned(0)])
     helpers.processes[0].join()
     helpers.wait(timeout=0.01)
+
+
+def test_a_running_thread_is_seen_so_helpers_are_spawned_not_forked() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert other_threads_running()
+    finally:
+        stop.set()
+        thread.join()

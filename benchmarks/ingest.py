@@ -352,6 +352,7 @@ PROFILE_POINTS: dict[str, tuple[str, str]] = {
     "read_batches": ("legacy_import/source.py", "read_batches"),
     "record": ("legacy_import/source.py", "_record"),
     "values": ("legacy_import/ingest.py", "values"),
+    "first_decisions": ("legacy_import/references.py", "classify"),
     "student_values": ("legacy_import/staging.py", "student_values"),
     "normalize_phone": ("legacy_import/normalize.py", "normalize_phone"),
     "clean_name": ("legacy_import/normalize.py", "clean_name"),
@@ -408,8 +409,9 @@ def profile_breakdown(writer: pstats.Stats, reader: pstats.Stats) -> dict[str, f
         "    e-mails (normalize_email)": r["normalize_email"],
         "    birth dates (parse_birth_date)": r["parse_birth_date"],
         "    name_key": r["name_key"],
+        "    first decisions (session type, classification)": r["first_decisions"],
         "[importing thread] insert students (COPY, in a savepoint)": w["insert_students"],
-        "[importing thread] insert trainings (INSERT ... SELECT)": w["insert_trainings"],
+        "[importing thread] insert trainings (staged ids read back, COPY)": w["insert_trainings"],
         "[importing thread] counters (batch_counters + add_counters)": w["batch_counters"]
         + w["add_counters"],
         "[importing thread] commits": w["commit"],

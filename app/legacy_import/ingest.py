@@ -369,12 +369,9 @@ class StudentStager:
 
     def write(self, rows: Values) -> dict[str, int]:
         self._insert_students(rows)
-        staged_ids = self._staged_ids(rows[0]["legacy_id"], rows[-1]["legacy_id"])
-        trainings = [self._training(row, staged_ids[row["legacy_id"]]) for row in rows]
-        insert_rows(self.session, TRAININGS, trainings)
         return {
             f"{self.source_table}_staged": len(rows),
-            "trainings_staged": len(trainings),
+            "trainings_staged": self._insert_trainings(rows),
             **batch_counters(rows),
         }
 
@@ -404,14 +401,18 @@ class StudentStager:
             with self.session.begin_nested():
                 insert_rows(self.session, STUDENTS, [staging.fallback_values(row)])
 
-    def _staged_ids(self, first: int, last: int) -> dict[int, int]:
-        """The ids the rows with legacy ids `first`..`last` were just staged under."""
+    def _insert_trainings(self, rows: Values) -> int:
+        """The training child of each row just staged, under the id its row was staged with."""
         query = select(STUDENTS.c.legacy_id, STUDENTS.c.id).where(
             STUDENTS.c.import_run_id == self.run_id,
             STUDENTS.c.source_table == self.source_table.value,
-            STUDENTS.c.legacy_id.between(first, last),
+            STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
         )
-        return dict(self.session.execute(query).tuples().all())
+        staged_ids = dict(self.session.execute(query).tuples().all())
+        insert_rows(
+            self.session, TRAININGS, [self._training(row, staged_ids[row["legacy_id"]]) for row in rows]
+        )
+        return len(rows)
 
     def _training(self, row: dict[str, Any], student_id: int) -> dict[str, Any]:
         """The training child of a staged row: its formation's name, its session's code, dates

@@ -27,7 +27,6 @@ from app.legacy_import.runs import (
     enter_step,
     finish_run,
     get_run,
-    lock_run,
     mark_failed,
     renew_lease,
     take_lease,
@@ -115,15 +114,12 @@ def staged_rows(session: Session, run_id: int) -> int:
 
 
 def student_batches(
-    context: StepContext, columns: Sequence[Any], lock: bool = False, trainings: bool = True
+    context: StepContext, columns: Sequence[Any], trainings: bool = True
 ) -> Iterator[Sequence[Any]]:
     """The run's staged students (with their training, unless `trainings` is false), after the
-    step's checkpoint, by id. With `lock`, each batch is read under the run's lock
-    (`lock_run`), which its transaction holds until `finish_batch` commits it."""
+    step's checkpoint, by id."""
     after_id = context.checkpoint
     while True:
-        if lock:
-            lock_run(context.session, context.run_id)
         query = select(STUDENTS.c.id, *columns)
         if trainings:
             query = query.outerjoin(  # the repeated bound starts the trainings index at the batch

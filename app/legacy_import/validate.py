@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import String, any_, bindparam, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -18,11 +19,13 @@ from app.legacy_import.bulk import insert_rows, update_rows
 from app.legacy_import.models import HINTS, LegacyImportRun
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
+from app.legacy_import.prefetch import prefetched
 from app.legacy_import.queue_counts import QueueKey, add_to_counts, count_change, queue_keys, rows_keys
 from app.legacy_import.references import RunReferences, type_session_mappings
 from app.legacy_import.rules import duplicates as dup
 from app.legacy_import.rules.plan import REJECTED
 from app.legacy_import.rules.validation import RowFacts, validate
+from app.legacy_import.runs import lock_run
 from app.legacy_import.settings import RuleSettings
 from app.legacy_import.vocab import DuplicateConfidence, RunStatus
 
@@ -234,57 +237,107 @@ ROW_COLUMNS = (
     STUDENTS.c.status_text,
     STUDENTS.c.legacy_formation_id,
     STUDENTS.c.legacy_session_id,
-    # what the row counts in the review queue before this validation (`queue_change`)
-    STUDENTS.c.validation_state,
-    STUDENTS.c.validation_reasons,
-    STUDENTS.c.review_decision,
     TRAININGS.c.id.label("training_id"),
     TRAININGS.c.session_type.label("training_session_type"),
 )
+# What a row counts in the review queue before validation changes it (`queue_change`).
+QUEUE_COLUMNS = (
+    STUDENTS.c.id,
+    STUDENTS.c.validation_state,
+    STUDENTS.c.validation_reasons,
+    STUDENTS.c.review_decision,
+)
+
+
+@dataclass(frozen=True)
+class DecidedBatch:
+    """A batch of rows with their validation decided, ready to be written."""
+
+    first_id: int
+    last_id: int
+    rows: int
+    students: list[dict[str, Any]]
+    trainings: list[dict[str, Any]]
 
 
 def validate_rows(context: StepContext) -> None:
     """Each row's validation state and reasons, its strongest hint, and its training's session
     type (written only where the import's differs); the review queue's counts change with the
-    rows, in the batch's transaction."""
+    rows, in the batch's transaction.
+
+    The next batch is read and decided in a thread, on a connection of its own, while this one
+    is written: the two halves wait on the database in turn, and PostgreSQL can serve both at
+    once. What the decisions read, validation alone writes; a reviewer's decisions (the rows'
+    and the hints') apply as if made just after the batch. The write takes the run's lock, as
+    review actions do, and reads the rows' place in the queue under it."""
     session = context.session
-    references = RunReferences.load(session, context.run_id)
-    run = session.get(LegacyImportRun, context.run_id)
-    shared = set(chain.from_iterable((run.shared_contacts or {}).values())) if run else set()
-    for batch in student_batches(context, ROW_COLUMNS, lock=True):
-        hints = hint_summaries(session, context.run_id, batch[0].id, batch[-1].id)
-        students, trainings = [], []
-        for row in batch:
-            row_hints = hints.get(row.id, NO_HINT)
-            session_decision = references.session_decision(row.legacy_session_id)
-            facts = row_facts(row, row_hints, shared, references, session_decision.rule == "dangling_session")
-            state, reasons = validate(facts)
-            students.append(
-                {
-                    "b_id": row.id,
-                    "validation_state": state,
-                    "validation_reasons": list(reasons),
-                    "duplicate_confidence": row_hints.strongest,
-                }
+    for decided in prefetched(decided_batches(context, session.get_bind())):
+        lock_run(session, context.run_id)
+        queued_before = session.execute(
+            select(*QUEUE_COLUMNS)
+            .where(
+                STUDENTS.c.import_run_id == context.run_id,
+                STUDENTS.c.id.between(decided.first_id, decided.last_id),
             )
-            if row.training_id is not None and row.training_session_type != session_decision.session_type:
-                trainings.append({"b_id": row.training_id, "session_type": session_decision.session_type})
-        update_rows(session, STUDENTS, students)
-        if trainings:
-            update_rows(session, TRAININGS, trainings)
-        add_to_counts(session, context.run_id, queue_change(batch, students))
-        finish_batch(context, batch[-1].id, len(batch))
+            .order_by(STUDENTS.c.id)
+        ).all()
+        update_rows(session, STUDENTS, decided.students)
+        update_rows(session, TRAININGS, decided.trainings)
+        add_to_counts(session, context.run_id, queue_change(queued_before, decided.students))
+        finish_batch(context, decided.last_id, decided.rows)
 
 
-def queue_change(batch: Sequence[Any], students: list[dict[str, Any]]) -> Counter[QueueKey]:
+def decided_batches(context: StepContext, bind: Engine | Connection) -> Iterator[DecidedBatch]:
+    """The run's rows after the step's checkpoint, their validation decided, batch by batch,
+    read through a session of their own on `bind` (`validate_rows` runs this in its prefetch
+    thread)."""
+    with Session(bind) as session:
+        references = RunReferences.load(session, context.run_id)
+        run = session.get(LegacyImportRun, context.run_id)
+        shared = set(chain.from_iterable((run.shared_contacts or {}).values())) if run else set()
+        reading = replace(context, session=session, progress=None)
+        for batch in student_batches(reading, ROW_COLUMNS):
+            hints = hint_summaries(session, context.run_id, batch[0].id, batch[-1].id)
+            session.rollback()  # no snapshot held while the batch waits to be written
+            yield decide_batch(batch, hints, shared, references)
+
+
+def decide_batch(
+    batch: Sequence[Any], hints: dict[int, HintSummary], shared: set[str], references: RunReferences
+) -> DecidedBatch:
+    students, trainings = [], []
+    for row in batch:
+        row_hints = hints.get(row.id, NO_HINT)
+        session_decision = references.session_decision(row.legacy_session_id)
+        facts = row_facts(row, row_hints, shared, references, session_decision.rule == "dangling_session")
+        state, reasons = validate(facts)
+        students.append(
+            {
+                "b_id": row.id,
+                "validation_state": state,
+                "validation_reasons": list(reasons),
+                "duplicate_confidence": row_hints.strongest,
+            }
+        )
+        if row.training_id is not None and row.training_session_type != session_decision.session_type:
+            trainings.append({"b_id": row.training_id, "session_type": session_decision.session_type})
+    return DecidedBatch(batch[0].id, batch[-1].id, len(batch), students, trainings)
+
+
+def queue_change(queued_before: Sequence[Any], students: list[dict[str, Any]]) -> Counter[QueueKey]:
     """How the batch's new states and reasons move its rows between the review queue's groups
     (a reviewer's decision stays with the row)."""
+    decided = {new["b_id"]: new for new in students}
     after = [
         key
-        for row, new in zip(batch, students, strict=True)
-        for key in queue_keys(new["validation_state"], new["validation_reasons"], row.review_decision is None)
+        for row in queued_before
+        for key in queue_keys(
+            decided[row.id]["validation_state"],
+            decided[row.id]["validation_reasons"],
+            row.review_decision is None,
+        )
     ]
-    return count_change(rows_keys(batch), after)
+    return count_change(rows_keys(queued_before), after)
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,9 @@ def test_the_counts_stay_exact_through_review_actions_and_validations(app: Flask
 
 
 def test_a_review_action_during_validation_is_counted_by_the_batch_after_it(app: Flask) -> None:
-    """Each validation batch reads its rows under the run's lock, as a review action does: the
-    batch after the action reads the decisions it made, and the counts stay exact."""
+    """Each validation batch is written under the run's lock, as a review action is, and reads
+    its rows' place in the queue under it: the batch after the action counts the decisions it
+    made, and the counts stay exact."""
     run_id = prepared_run(app)
     batch = 100
     with app.app_context():
@@ -187,6 +188,7 @@ def wait_for_a_lock_wait(session: Session) -> None:
     query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
     deadline = time.monotonic() + 10
     while session.execute(query).scalar_one() == 0:
+        session.rollback()  # the activity statistics hold still for the whole transaction
         assert time.monotonic() < deadline, "validation did not wait for the run's lock"
         time.sleep(0.05)
 

@@ -12,12 +12,12 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.legacy_import import staging
-from app.legacy_import.bulk import changed_rows, insert_rows
+from app.legacy_import.bulk import analyze, changed_rows, insert_rows
 from app.legacy_import.helpers import helper_processes
 from app.legacy_import.models import (
     CHUNKS,
@@ -225,15 +225,14 @@ def finish_if_complete(session: Session, run_id: int) -> bool:
     session.commit()
     if finished:
         finish_run(session, run_id, RunStatus.INGESTED)
-        _refresh_statistics(session)
+        analyze(session, ANALYZED_COLUMNS)  # the run's rows, for validation's batch queries
         log.info("run %s ingested", run_id)
     return bool(finished)
 
 
-# The columns the phases and pages look rows up by; the others (raw payloads, JSON, free text)
-# cost most of a whole-table ANALYZE and steer no plan.
+# The columns the phases and pages look staged rows up by (`bulk.analyze`).
 ANALYZED_COLUMNS = {
-    "legacy_student_imports": (
+    STUDENTS: (
         "import_run_id",
         "source_table",
         "legacy_id",
@@ -244,17 +243,8 @@ ANALYZED_COLUMNS = {
         "last_name",
         "name_key",
     ),
-    "legacy_training_imports": ("import_run_id", "session_type", "student_import_id"),
+    TRAININGS: ("import_run_id", "session_type", "student_import_id"),
 }
-
-
-def _refresh_statistics(session: Session) -> None:
-    """The staging tables just grew by a whole run: let PostgreSQL's planner know (its
-    autovacuum may lag or be off), so validation's batch queries use their indexes."""
-    if session.get_bind().dialect.name == "postgresql":
-        tables = ", ".join(f"{table} ({', '.join(columns)})" for table, columns in ANALYZED_COLUMNS.items())
-        session.execute(text(f"ANALYZE {tables}"))
-        session.commit()
 
 
 def _stage_range(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.crm.models import CrmLead
-from app.legacy_import.bulk import insert_rows, update_rows
+from app.legacy_import.bulk import analyze, insert_rows, update_rows
 from app.legacy_import.models import HINTS, LegacyImportRun
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
@@ -130,6 +130,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
     assert run is not None
     run.shared_contacts = {"phones": sorted(shared_phones), "emails": sorted(shared_emails)}
     session.commit()
+    analyze(session, {HINTS: ("import_run_id", "student_import_id", "confidence", "decision")})
 
 
 NO_DECISION = {"decision": None, "decided_by_id": None, "decided_at": None}

@@ -427,10 +427,11 @@ def profile_breakdown(writer: pstats.Stats, reader: pstats.Stats) -> dict[str, f
 
 
 @contextmanager
-def profiled_prefetch_thread(ingest_module: Any, profilers: list[cProfile.Profile]) -> Iterator[None]:
-    """Profile the importer's prefetch thread too (cProfile sees one thread): each batch source
-    handed to `prefetched` is iterated under its own profiler, in the thread that iterates it."""
-    original = ingest_module.prefetched
+def profiled_prefetch_thread(module: Any, profilers: list[cProfile.Profile]) -> Iterator[None]:
+    """Profile the prefetch threads of `module` (the importer, validation) too: cProfile sees
+    one thread. Each source handed to its `prefetched` is iterated under a profiler of its own,
+    in the thread that iterates it."""
+    original = module.prefetched
 
     def profiled(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
         def produce() -> Iterator[Any]:
@@ -444,11 +445,11 @@ def profiled_prefetch_thread(ingest_module: Any, profilers: list[cProfile.Profil
 
         return original(produce(), depth)
 
-    ingest_module.prefetched = profiled
+    module.prefetched = profiled
     try:
         yield
     finally:
-        ingest_module.prefetched = original
+        module.prefetched = original
 
 
 def profile_import(rows: int, batch_size: int, keep: bool) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.ingest import cumulative, profile_report, self_time, top_self_time
+from benchmarks.ingest import cumulative, profile_report, profiled_prefetch_thread, self_time, top_self_time
 from benchmarks.support import RESULTS_DIR, relative, step_seconds
 
 PROFILE_FILE = RESULTS_DIR / "validate.prof"
@@ -39,8 +39,9 @@ POINTS: dict[str, tuple[str, str]] = {
     "      pair_score (rapidfuzz)": (DUPLICATES, "pair_score"),
     "    names -> rows (ranked_candidates)": (DUPLICATES, "ranked_candidates"),
     "    names -> rows (best_hints)": (DUPLICATES, "best_hints"),
-    "  keep_strongest (consumes the generators above)": (VALIDATE, "keep_strongest"),
+    "  keep_strongest (consumes the generators above; in a thread)": (VALIDATE, "keep_strongest"),
     "ROW PASS (validate_rows)": (VALIDATE, "validate_rows"),
+    "  [thread] read and decide the next batch (decided_batches)": (VALIDATE, "decided_batches"),
     "  read batches (student_batches)": ("legacy_import/phases.py", "student_batches"),
     "  hint summaries of the batch (hint_summaries)": (VALIDATE, "hint_summaries"),
     "  row_facts": (VALIDATE, "row_facts"),
@@ -93,6 +94,7 @@ def timed(work: Callable[[], Any]) -> float:
 def profile_validate(app_url: str, legacy_url: str, batch_size: int, run_id: int) -> dict[str, Any]:
     from app import create_app
     from app.extensions import db
+    from app.legacy_import import validate
     from app.legacy_import.pipeline import run_named_phase
     from app.legacy_import.runs import get_run
 
@@ -109,12 +111,15 @@ def profile_validate(app_url: str, legacy_url: str, batch_size: int, run_id: int
         students = run.stagiaires_staged + run.archives_staged
         plain = timed(lambda: run_named_phase(session, app.config, run_id, "validate"))
         steps = step_seconds(get_run(session, run_id).step_log)
-        profiler = cProfile.Profile()
-        profiled = timed(lambda: profiler.runcall(run_named_phase, session, app.config, run_id, "validate"))
+        profiler, thread_profilers = cProfile.Profile(), list[cProfile.Profile]()
+        with profiled_prefetch_thread(validate, thread_profilers):
+            profiled = timed(
+                lambda: profiler.runcall(run_named_phase, session, app.config, run_id, "validate")
+            )
         db.engine.dispose()
     RESULTS_DIR.mkdir(exist_ok=True)
-    profiler.dump_stats(PROFILE_FILE)
-    stats = pstats.Stats(profiler)
+    stats = pstats.Stats(profiler, *thread_profilers)
+    stats.dump_stats(PROFILE_FILE)
     return {
         "run_id": run_id,
         "students": students,
@@ -140,7 +145,7 @@ def format_profile(profile: dict[str, Any]) -> str:
         header,
         ("unprofiled steps (step_log)", profile["unprofiled_steps"], plain),
         (
-            "cProfile breakdown (cumulative; share of the profiled validate)",
+            "cProfile breakdown (cumulative, both threads: they overlap; share of the profiled validate)",
             breakdown,
             breakdown["validate phase (run_phase)"],
         ),

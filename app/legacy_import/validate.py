@@ -64,50 +64,51 @@ def type_sessions(context: StepContext) -> None:
 
 
 def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
-    """Replace the run's hints, in one transaction: a failure leaves the previous ones."""
+    """Replace the run's hints, in one transaction: a failure leaves the previous ones.
+
+    Everything the rules need is read first; the hints are then found in a thread while the
+    ones found before are written."""
     session, run_id = context.session, context.run_id
     people = staged_people(session, run_id)
     shared_phones = dup.shared_contacts(people, lambda p: p.phone, settings.shared_contact_threshold)
     shared_emails = dup.shared_contacts(people, lambda p: p.email, settings.shared_contact_threshold)
     placeholders = shared_phones | shared_emails
-    hints = keep_strongest(
-        chain(
-            dup.existing_contact_hints(
-                people,
-                existing_by(session, "phone", {p.phone for p in people if p.phone} - placeholders),
-                existing_by(session, "email", {p.email for p in people if p.email} - placeholders),
-                placeholders,
-            ),
-            dup.in_run_group_hints(
-                people,
-                lambda p: _unless_shared(p.phone, shared_phones),
-                DuplicateConfidence.HIGH,
-                "same_phone_in_run",
-            ),
-            dup.in_run_group_hints(
-                people,
-                lambda p: _unless_shared(p.email, shared_emails),
-                DuplicateConfidence.HIGH,
-                "same_email_in_run",
-            ),
-            dup.in_run_group_hints(
-                people,
-                lambda p: (p.name_key, p.birth_date) if p.name_key and p.birth_date else None,
-                DuplicateConfidence.MEDIUM,
-                "same_name_and_birth_date",
-            ),
-            dup.in_run_group_hints(
-                people,
-                lambda p: (p.name_key, dup.raw_phone_key(p.phone_raw))
-                if p.name_key and dup.raw_phone_key(p.phone_raw)
-                else None,
-                DuplicateConfidence.MEDIUM,
-                "same_name_and_raw_phone",
-            ),
-            dup.similar_name_hints(
-                people, existing_people(session), settings.similar_name_cutoff, settings.similar_names_per_row
-            ),
-        )
+    stronger = chain(
+        dup.existing_contact_hints(
+            people,
+            existing_by(session, "phone", {p.phone for p in people if p.phone} - placeholders),
+            existing_by(session, "email", {p.email for p in people if p.email} - placeholders),
+            placeholders,
+        ),
+        dup.in_run_group_hints(
+            people,
+            lambda p: _unless_shared(p.phone, shared_phones),
+            DuplicateConfidence.HIGH,
+            "same_phone_in_run",
+        ),
+        dup.in_run_group_hints(
+            people,
+            lambda p: _unless_shared(p.email, shared_emails),
+            DuplicateConfidence.HIGH,
+            "same_email_in_run",
+        ),
+        dup.in_run_group_hints(
+            people,
+            lambda p: (p.name_key, p.birth_date) if p.name_key and p.birth_date else None,
+            DuplicateConfidence.MEDIUM,
+            "same_name_and_birth_date",
+        ),
+        dup.in_run_group_hints(
+            people,
+            lambda p: (p.name_key, dup.raw_phone_key(p.phone_raw))
+            if p.name_key and dup.raw_phone_key(p.phone_raw)
+            else None,
+            DuplicateConfidence.MEDIUM,
+            "same_name_and_raw_phone",
+        ),
+    )
+    similar = dup.similar_name_hints(
+        people, existing_people(session), settings.similar_name_cutoff, settings.similar_names_per_row
     )
     decisions = reviewer_decisions(session, run_id)
     session.execute(delete(HINTS).where(HINTS.c.import_run_id == run_id))
@@ -122,9 +123,9 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
             "score": h.score,
             **decisions.get((h.row_id, h.target_type, h.target_id), NO_DECISION),
         }
-        for h in hints
+        for h in keep_strongest(stronger, similar)
     )
-    for chunk in chunked(rows, 5000):
+    for chunk in prefetched(chunked(rows, 5000)):
         insert_rows(session, HINTS, chunk)
     run = session.get(LegacyImportRun, run_id)
     assert run is not None
@@ -161,17 +162,16 @@ def _unless_shared(value: str | None, shared: set[str]) -> str | None:
     return value if value and value not in shared else None
 
 
-def keep_strongest(hints: Iterable[dup.Hint]) -> list[dup.Hint]:
-    """Drop a low hint when a stronger one already links the same row and target."""
-    hints = list(hints)
-    strong = {
-        (h.row_id, h.target_type, h.target_id) for h in hints if h.confidence != DuplicateConfidence.LOW
-    }
-    return [
-        h
-        for h in hints
-        if h.confidence != DuplicateConfidence.LOW or (h.row_id, h.target_type, h.target_id) not in strong
-    ]
+def keep_strongest(stronger: Iterable[dup.Hint], low: Iterable[dup.Hint]) -> Iterator[dup.Hint]:
+    """The stronger hints, then the low ones that no stronger hint already gives for the same
+    row and target; one pass, remembering only the stronger hints' links."""
+    linked = set()
+    for hint in stronger:
+        linked.add((hint.row_id, hint.target_type, hint.target_id))
+        yield hint
+    for hint in low:
+        if (hint.row_id, hint.target_type, hint.target_id) not in linked:
+            yield hint
 
 
 def staged_people(session: Session, run_id: int) -> list[dup.StagedPerson]:

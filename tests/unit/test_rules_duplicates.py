@@ -30,6 +30,7 @@ from app.legacy_import.rules.duplicates import (
     similar_name_hints,
     strongest,
 )
+from app.legacy_import.validate import keep_strongest
 from app.legacy_import.vocab import DuplicateConfidence
 
 D = DuplicateConfidence
@@ -808,3 +809,18 @@ def test_100k_rows_of_common_names_need_bounded_comparisons(monkeypatch: pytest.
 def test_strongest(confidences: list[DuplicateConfidence], expected: DuplicateConfidence) -> None:
     assert strongest(confidences) == expected
     assert strongest(iter(confidences)) == expected
+
+
+def test_a_low_hint_is_dropped_when_a_stronger_one_links_the_same_row_and_target() -> None:
+    high = Hint(1, "user", 7, DuplicateConfidence.HIGH, "same_phone_as_user")
+    medium = Hint(2, STAGED_ROW, 1, DuplicateConfidence.MEDIUM, "same_name_and_birth_date")
+    low = [
+        Hint(1, "user", 7, DuplicateConfidence.LOW, "similar_name", 95),  # the high hint's link
+        Hint(1, "user", 8, DuplicateConfidence.LOW, "similar_name", 93),
+        Hint(2, STAGED_ROW, 1, DuplicateConfidence.LOW, "similar_name", 91),  # the medium one's
+        Hint(3, STAGED_ROW, 1, DuplicateConfidence.LOW, "similar_name", 90),
+    ]
+
+    kept = list(keep_strongest(iter([high, medium]), iter(low)))
+
+    assert kept == [high, medium, low[1], low[3]]

@@ -29,6 +29,7 @@ import argparse
 import cProfile
 import json
 import pstats
+import statistics
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -207,6 +208,9 @@ class SizeResult:
     load_average: float  # 1-minute load average just before the measurements
     imported: Timing
     bare: Timing
+    # Each import's time over the bare copy's run right after it: the machine's noise (its
+    # neighbours, on a shared host) weighs on both alike, where the best of each may not.
+    pair_ratios: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -242,8 +246,17 @@ def bench_size(rows: int, batch_size: int, repeats: int, keep: bool) -> SizeResu
         for _ in range(repeats):
             imports.append(time_import(app_url, legacy_url, batch_size, counts))
             bares.append(time_bare_copy(app_url, legacy_url, batch_size, counts))
+    pairs = tuple(i.seconds / b.seconds for i, b in zip(imports, bares, strict=True))
     return SizeResult(
-        rows, sum(counts.values()), batch_size, repeats, generated, load, best_of(imports), best_of(bares)
+        rows,
+        sum(counts.values()),
+        batch_size,
+        repeats,
+        generated,
+        load,
+        best_of(imports),
+        best_of(bares),
+        pairs,
     )
 
 
@@ -300,6 +313,16 @@ def format_verdicts(verdicts: Verdicts, results: Sequence[SizeResult]) -> str:
         "   ('core' = ingest loop / copy loop alone, without process start-up)",
         f"import peak RSS < {GOAL_PEAK_MB:.0f} MB at every size: {mark(all(verdicts.peak.values()))}",
     ]
+    paired = [r for r in results if len(r.pair_ratios) > 1]
+    if paired:
+        lines.append(
+            "ratio of each import to the bare copy right after it: "
+            + "; ".join(
+                f"{r.rows:,}: {' '.join(f'{x:.2f}' for x in r.pair_ratios)} "
+                f"(median {statistics.median(r.pair_ratios):.2f})"
+                for r in paired
+            )
+        )
     note = busy_note({r.rows: r.load_average for r in results})
     if note:
         lines.append(note)

@@ -187,7 +187,7 @@ class LegacyStudentImport(Model):
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
-    # Read-only: trainings are written by the import, set-based.
+    # The row's training, read only (no foreign key names the join): the import writes it.
     training: Mapped[LegacyTrainingImport | None] = relationship(
         primaryjoin="LegacyStudentImport.id == foreign(LegacyTrainingImport.student_import_id)",
         uselist=False,

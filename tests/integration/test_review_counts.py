@@ -188,7 +188,9 @@ def wait_for_a_lock_wait(session: Session) -> None:
     query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
     deadline = time.monotonic() + 10
     while session.execute(query).scalar_one() == 0:
-        session.rollback()  # the activity statistics hold still for the whole transaction
+        # The activity statistics hold still for the whole transaction, and rolling it back
+        # would drop the run's lock the caller may hold: clear the snapshot instead.
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
         assert time.monotonic() < deadline, "validation did not wait for the run's lock"
         time.sleep(0.05)
 

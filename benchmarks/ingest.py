@@ -44,7 +44,7 @@ from app.legacy_import.bulk import insert_rows
 from app.legacy_import.demo import LEGACY_TABLES, generate_legacy_database
 from app.legacy_import.models import LegacyStudentImport
 from app.legacy_import.settings import IngestSettings
-from app.legacy_import.source import DatabaseLegacySourceReader
+from app.legacy_import.source import BEFORE_FIRST_ID, DatabaseLegacySourceReader
 from benchmarks.support import (
     LEGACY_SEED,
     RESULTS_DIR,
@@ -148,7 +148,7 @@ def _copy_table(
 ) -> int:
     """The import's write path: `insert_rows` (COPY on PostgreSQL), one commit per batch."""
     copied = 0
-    for batch in reader.read_batches(name, 0, batch_size):
+    for batch in reader.read_batches(name, BEFORE_FIRST_ID, batch_size):
         rows = [{"legacy_id": r.legacy_id, "source_table": name, "raw_payload": r.raw} for r in batch]
         insert_rows(session, table, rows)
         session.commit()
@@ -536,7 +536,8 @@ def stage_timings(legacy_url: str, batch_size: int) -> dict[str, float]:
     try:
         started = time.perf_counter()
         students = {
-            name: [r for b in reader.read_batches(name, 0, batch_size) for r in b] for name in LEGACY_TABLES
+            name: [r for b in reader.read_batches(name, BEFORE_FIRST_ID, batch_size) for r in b]
+            for name in LEGACY_TABLES
         }
         read = time.perf_counter() - started
     finally:

@@ -23,7 +23,7 @@ from pathlib import Path
 from app.legacy_import import normalize, staging
 from app.legacy_import.demo import generate_legacy_database
 from app.legacy_import.settings import IngestSettings
-from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord
+from app.legacy_import.source import BEFORE_FIRST_ID, DatabaseLegacySourceReader, LegacyRecord
 
 STUDENT_TABLES = ("stagiaires", "archives")
 RUN_ID = 1
@@ -41,7 +41,9 @@ def legacy_batches(rows: int) -> list[Batch]:
             return [
                 (table, batch)
                 for table in STUDENT_TABLES
-                for batch in reader.read_batches(table, after_id=0, batch_size=IngestSettings.batch_size)
+                for batch in reader.read_batches(
+                    table, after_id=BEFORE_FIRST_ID, batch_size=IngestSettings.batch_size
+                )
             ]
         finally:
             reader.close()

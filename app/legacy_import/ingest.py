@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from app.legacy_import.models import (
     LegacyImportRun,
 )
 from app.legacy_import.prefetch import prefetched
-from app.legacy_import.references import RunReferences, type_session_mappings
+from app.legacy_import.references import RunReferences, training_session_type_sql, type_session_mappings
 from app.legacy_import.runs import (
     RUNS,
     RunError,
@@ -41,7 +41,7 @@ from app.legacy_import.runs import (
     take_lease,
 )
 from app.legacy_import.settings import IngestSettings
-from app.legacy_import.source import LegacyRecord, LegacySourceReader
+from app.legacy_import.source import BEFORE_FIRST_ID, LegacyRecord, LegacySourceReader
 from app.legacy_import.vocab import IngestStep, RunStatus, SourceTable
 from app.models_base import utcnow
 
@@ -261,7 +261,9 @@ def _stage_range(
     The next batch is read and normalized in a thread while this one is written."""
     stager = _stager(session, run_id, step)
     up_to_id = chunk.up_to_id if chunk is not None else None
-    after_id = max(checkpoint(session, run_id, step, chunk), chunk.after_id if chunk is not None else 0)
+    after_id = max(
+        checkpoint(session, run_id, step, chunk), chunk.after_id if chunk is not None else BEFORE_FIRST_ID
+    )
     batches = reader.read_batches(step, after_id, batch_size, up_to_id)
     for rows in prefetched(stager.values(batch) for batch in batches):
         counters = stager.write(rows)
@@ -273,7 +275,8 @@ def _stage_range(
 
 
 def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = None) -> int:
-    """The highest legacy id of `step` (within the chunk) already staged in the run; 0 if none."""
+    """The highest legacy id of `step` (within the chunk) already staged in the run;
+    `BEFORE_FIRST_ID` if none."""
     if step is IngestStep.FORMATIONS:
         column, where = COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.import_run_id == run_id
     elif step is IngestStep.SESSIONS:
@@ -283,7 +286,8 @@ def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = Non
         where = (STUDENTS.c.import_run_id == run_id) & (STUDENTS.c.source_table == step.value)
         if chunk is not None:
             where = where & column.between(chunk.after_id + 1, chunk.up_to_id)
-    return int(session.execute(select(func.max(column)).where(where)).scalar() or 0)
+    staged = session.execute(select(func.max(column)).where(where)).scalar()
+    return BEFORE_FIRST_ID if staged is None else int(staged)
 
 
 Values = list[dict[str, Any]]
@@ -333,17 +337,6 @@ class StudentStager:
         self.run_id = run_id
         self.source_table = source_table
         self.references = RunReferences.load(session, run_id)
-        formations = select(COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.legacy_name)
-        self.formation_names: dict[int, str | None] = dict(
-            session.execute(formations.where(COURSE_MAPPINGS.c.import_run_id == run_id)).tuples().all()
-        )
-        sessions = select(
-            SESSION_MAPPINGS.c.legacy_session_id,
-            SESSION_MAPPINGS.c.code,
-            SESSION_MAPPINGS.c.starts_on,
-            SESSION_MAPPINGS.c.ends_on,
-        ).where(SESSION_MAPPINGS.c.import_run_id == run_id)
-        self.sessions = {row.legacy_session_id: row for row in session.execute(sessions)}
 
     def values(self, batch: list[LegacyRecord]) -> Values:
         """The batch's staging values: pure, safe to run in another thread."""
@@ -392,35 +385,53 @@ class StudentStager:
                 insert_rows(self.session, STUDENTS, [staging.fallback_values(row)])
 
     def _insert_trainings(self, rows: Values) -> int:
-        """The training child of each row just staged, under the id its row was staged with."""
-        query = select(STUDENTS.c.legacy_id, STUDENTS.c.id).where(
-            STUDENTS.c.import_run_id == self.run_id,
-            STUDENTS.c.source_table == self.source_table.value,
-            STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
+        """The training child of each row just staged, in one INSERT ... SELECT: its formation's
+        name and its session's code, dates and type come from the run's staged mappings by join,
+        its import action from its row."""
+        formation = and_(
+            COURSE_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
+            COURSE_MAPPINGS.c.legacy_formation_id == STUDENTS.c.legacy_formation_id,
         )
-        staged_ids = dict(self.session.execute(query).tuples().all())
-        insert_rows(
-            self.session, TRAININGS, [self._training(row, staged_ids[row["legacy_id"]]) for row in rows]
+        legacy_session = and_(
+            SESSION_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
+            SESSION_MAPPINGS.c.legacy_session_id == STUDENTS.c.legacy_session_id,
         )
-        return len(rows)
-
-    def _training(self, row: dict[str, Any], student_id: int) -> dict[str, Any]:
-        """The training child of a staged row: its formation's name, its session's code, dates
-        and type, and the row's import action."""
-        formation_id, session_id = row["legacy_formation_id"], row["legacy_session_id"]
-        legacy_session = self.sessions.get(session_id)
-        return {
-            "student_import_id": student_id,
-            "import_run_id": self.run_id,
-            "legacy_formation_id": formation_id,
-            "legacy_formation_name": self.formation_names.get(formation_id),
-            "legacy_session_id": session_id,
-            "legacy_session_code": legacy_session.code if legacy_session else None,
-            "session_starts_on": legacy_session.starts_on if legacy_session else None,
-            "session_ends_on": legacy_session.ends_on if legacy_session else None,
-            "session_type": self.references.session_decision(session_id).session_type.value,
-            "import_action": row["import_action"],
-        }
+        staged = (
+            select(
+                STUDENTS.c.id,
+                STUDENTS.c.import_run_id,
+                STUDENTS.c.legacy_formation_id,
+                COURSE_MAPPINGS.c.legacy_name,
+                STUDENTS.c.legacy_session_id,
+                SESSION_MAPPINGS.c.code,
+                SESSION_MAPPINGS.c.starts_on,
+                SESSION_MAPPINGS.c.ends_on,
+                training_session_type_sql(STUDENTS.c.legacy_session_id, SESSION_MAPPINGS.c.session_type),
+                STUDENTS.c.import_action,
+                STUDENTS.c.created_at,
+            )
+            .outerjoin(COURSE_MAPPINGS, formation)
+            .outerjoin(SESSION_MAPPINGS, legacy_session)
+            .where(
+                STUDENTS.c.import_run_id == self.run_id,
+                STUDENTS.c.source_table == self.source_table.value,
+                STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
+            )
+        )
+        columns = [
+            "student_import_id",
+            "import_run_id",
+            "legacy_formation_id",
+            "legacy_formation_name",
+            "legacy_session_id",
+            "legacy_session_code",
+            "session_starts_on",
+            "session_ends_on",
+            "session_type",
+            "import_action",
+            "created_at",
+        ]
+        return changed_rows(self.session, insert(TRAININGS).from_select(columns, staged))
 
 
 def batch_counters(rows: Iterable[dict[str, Any]]) -> dict[str, int]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from app.legacy_import.models import SESSION_MAPPINGS, LegacyCourseMapping, LegacySessionMapping
 from app.legacy_import.rules.classification import ClassificationDecision, classify
 from app.legacy_import.rules.sessions import (
+    WAITING_SESSION_IDS,
     SessionDecision,
     is_dangling,
     session_mapping_type,
@@ -51,7 +53,9 @@ class RunReferences:
         """The row's own formation, else its session's; None when neither references one."""
         if formation_id not in NO_REFERENCE:
             return formation_id
-        session_formation = self.session_formations.get(session_id or 0)
+        if session_id in NO_REFERENCE:
+            return None
+        session_formation = self.session_formations.get(session_id)
         return None if session_formation in NO_REFERENCE else session_formation
 
     def has_formation(self, formation_id: int | None, session_id: int | None) -> bool:
@@ -66,6 +70,18 @@ class RunReferences:
     ) -> ClassificationDecision:
         session_type = self.session_decision(session_id).session_type
         return classify(status, session_type, self.has_formation(formation_id, session_id))
+
+
+def training_session_type_sql(
+    session_id: ColumnElement[Any], mapping_type: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """`training_session_type` in SQL, for trainings created by INSERT ... SELECT: `mapping_type`
+    is the type of the row's session mapping (outer-joined: NULL when it has none)."""
+    return case(
+        (session_id.in_(WAITING_SESSION_IDS), SessionType.WAITING_SESSION.value),
+        (session_id == 0, SessionType.UNKNOWN.value),
+        else_=func.coalesce(mapping_type, SessionType.UNKNOWN.value),
+    )
 
 
 def type_session_mappings(session: Session, run_id: int) -> None:

@@ -68,6 +68,8 @@ DEFAULT_LAYOUT: dict[str, dict[str, Any]] = {
     },
 }
 
+# Below every legacy id: the ids are unsigned (legacy-schema.sql), and 0 is an id a row can hold.
+BEFORE_FIRST_ID = -1
 ALLOWED_STATEMENTS = ("select", "show", "pragma", "set session", "set names", "with")
 
 
@@ -91,7 +93,7 @@ class LegacySourceReader(Protocol):
 
     def chunk_bounds(self, entity: str, rows: int) -> list[tuple[int, int]]: ...
 
-    def count(self, entity: str, after_id: int = 0, up_to_id: int | None = None) -> int: ...
+    def count(self, entity: str, after_id: int = BEFORE_FIRST_ID, up_to_id: int | None = None) -> int: ...
 
     def read_batches(
         self, entity: str, after_id: int, batch_size: int, up_to_id: int | None = None
@@ -226,7 +228,7 @@ class DatabaseLegacySourceReader:
                 after_id = up_to_id
         return bounds
 
-    def count(self, entity: str, after_id: int = 0, up_to_id: int | None = None) -> int:
+    def count(self, entity: str, after_id: int = BEFORE_FIRST_ID, up_to_id: int | None = None) -> int:
         table, id_column = self._table_and_id(entity)
         where, params = self._id_range(id_column, after_id, up_to_id)
         with self._connect() as conn:

@@ -290,12 +290,15 @@ def test_each_training_carries_its_formation_name_and_its_session_code_and_dates
 
 
 def legacy_copy_with_far_ids(legacy_url: str, tmp_path: Path) -> str:
-    """The demo legacy database with two stagiaires moved to ids far beyond the others."""
+    """The demo legacy database with two stagiaires moved to ids far beyond the others, and the
+    first archive and session at id 0 (an unsigned id like any other)."""
     path = tmp_path / "far_ids.sqlite"
     shutil.copy(legacy_url.removeprefix("sqlite:///"), path)
     conn = sqlite3.connect(path)
     conn.execute("UPDATE stagiaires SET id = 999999999 WHERE id = (SELECT MAX(id) FROM stagiaires)")
     conn.execute("UPDATE stagiaires SET id = 500000000 WHERE id = (SELECT MIN(id) FROM stagiaires)")
+    conn.execute("UPDATE archives SET id = 0 WHERE id = (SELECT MIN(id) FROM archives)")
+    conn.execute("UPDATE session_ecoins SET id = 0 WHERE id = (SELECT MIN(id) FROM session_ecoins)")
     conn.commit()
     conn.close()
     return f"sqlite:///{path}"
@@ -320,7 +323,7 @@ def test_chunks_are_cut_by_rows_so_far_apart_ids_make_no_empty_chunks(
         assert sum(after_id < i <= up_to_id for i in ids) == 100
 
 
-def test_an_import_of_far_apart_ids_stages_every_row_once(
+def test_an_import_of_far_apart_ids_and_an_id_of_0_stages_every_row_once(
     postgres_url: str, legacy_sqlite_url: str, tmp_path: Path
 ) -> None:
     legacy_url = legacy_copy_with_far_ids(legacy_sqlite_url, tmp_path)
@@ -340,6 +343,12 @@ def test_an_import_of_far_apart_ids_stages_every_row_once(
             .select_from(LegacyImportChunk)
             .where(LegacyImportChunk.import_run_id == run_id)
         ).scalar_one()
+        staged_archives = db.session.scalars(
+            select(LegacyStudentImport.legacy_id).where(LegacyStudentImport.source_table == "archives")
+        ).all()
+        sessions = db.session.scalars(select(LegacySessionMapping.legacy_session_id)).all()
     counts = legacy_counts(legacy_url)
     assert sorted(staged) == sorted(legacy_rows(legacy_url, "stagiaires"))
+    assert 0 in staged_archives and sorted(staged_archives) == sorted(legacy_rows(legacy_url, "archives"))
+    assert 0 in sessions and len(sessions) == counts["session_ecoins"]
     assert chunks == -(-counts["stagiaires"] // 100) + -(-counts["archives"] // 100)

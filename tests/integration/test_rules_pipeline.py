@@ -20,6 +20,7 @@ from app.legacy_import.models import (
     LegacyStudentImport,
     LegacyTrainingImport,
 )
+from app.legacy_import.vocab import SessionType
 from tests.conftest import make_app, truncate_app_tables
 from tests.support.cli import legacy_json
 
@@ -71,6 +72,10 @@ STAGIAIRES = [
         formation_id=None,
         session_ecoin_id=None,
     ),
+    # a session id of 0, a waiting session the run does not hold, a session without formation
+    stagiaire(45, "Saadi", "Rym", telephone="0553 10 20 30", session_ecoin_id=0),
+    stagiaire(46, "Touati", "Walid", telephone="0554 10 20 30", session_ecoin_id=235),
+    stagiaire(47, "Hamdi", "Lina", telephone="0556 10 20 30", session_ecoin_id=11),
 ]
 ARCHIVES = [
     {
@@ -97,6 +102,7 @@ def build_legacy(path: Path) -> str:
         conn.execute(
             metadata.tables["session_ecoins"].insert(),
             [
+                {"id": 0, "code": "DW-2020-00", "formation_id": 1},  # 0 still means "no session"
                 {"id": 1, "code": "Session-Attente-DW", "formation_id": 1},
                 {"id": 10, "code": "DW-2023-03", "formation_id": 1},
                 {"id": 11, "code": "X-2020", "formation_id": None},
@@ -272,6 +278,7 @@ def test_the_import_stages_the_rules_decisions_and_the_phases_correct_stale_ones
     run_id = legacy_json(app, "import")["run_id"]
     staged_decisions = decisions(app, run_id)
     assert {row[1] for row in staged_decisions} >= {"completed", "lead_only", "needs_review"}
+    assert {row[4] for row in staged_decisions} == set(SessionType)
     assert all(None not in row for row in staged_decisions)
     with app.app_context():  # stale decisions, as a run staged by an earlier version would hold
         stale = sa.update(LegacyStudentImport).where(LegacyStudentImport.import_run_id == run_id)

@@ -434,7 +434,7 @@ def profile_breakdown(writer: pstats.Stats, reader: pstats.Stats) -> dict[str, f
         "    name_key": r["name_key"],
         "    first decisions (session type, classification)": r["first_decisions"],
         "[importing thread] insert students (COPY, in a savepoint)": w["insert_students"],
-        "[importing thread] insert trainings (staged ids read back, COPY)": w["insert_trainings"],
+        "[importing thread] insert trainings (INSERT ... SELECT)": w["insert_trainings"],
         "[importing thread] counters (batch_counters + add_counters)": w["batch_counters"]
         + w["add_counters"],
         "[importing thread] commits": w["commit"],

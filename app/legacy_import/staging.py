@@ -58,16 +58,23 @@ def as_text(value: Any) -> str | None:
     return ready if isinstance(ready, str) else str(ready)
 
 
+# The app database's BIGINT; the legacy BIGINT UNSIGNED reaches 2**64 - 1 (a -1 gone unsigned).
+REFERENCE_RANGE = range(-(2**63), 2**63)
+
+
 def as_reference(value: Any) -> int | None:
-    """A legacy foreign key as an int; None for NULL or anything that is not a whole number."""
+    """A legacy foreign key as an int; None for NULL, anything that is not a whole number, or
+    a number no row of the app database could carry (the raw payload keeps it)."""
     if value is None or isinstance(value, bool):
         return None
     if type(value) is int:  # what an integer column gives; subclasses go through str() below
-        return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
+        number = value
+    else:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            return None
+    return number if number in REFERENCE_RANGE else None
 
 
 def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict[str, Any]:

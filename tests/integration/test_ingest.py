@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app.extensions import db
 from app.legacy_import import helpers, ingest
-from app.legacy_import.demo import legacy_fingerprint
+from app.legacy_import.demo import generate_legacy_database, legacy_fingerprint
 from app.legacy_import.models import (
     LegacyCourseMapping,
     LegacyImportChunk,
@@ -31,6 +31,7 @@ from app.legacy_import.runs import create_run
 from app.legacy_import.settings import IngestSettings
 from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord, json_ready
 from tests.conftest import make_app, truncate_app_tables
+from tests.support.databases import mariadb_database
 
 pytestmark = pytest.mark.integration
 
@@ -352,3 +353,37 @@ def test_an_import_of_far_apart_ids_and_an_id_of_0_stages_every_row_once(
     assert 0 in staged_archives and sorted(staged_archives) == sorted(legacy_rows(legacy_url, "archives"))
     assert 0 in sessions and len(sessions) == counts["session_ecoins"]
     assert chunks == -(-counts["stagiaires"] // 100) + -(-counts["archives"] // 100)
+
+
+UNSIGNED_BIGINT_MAX = 2**64 - 1  # what MySQL's BIGINT UNSIGNED holds; PostgreSQL's BIGINT stops at 2**63 - 1
+
+
+def test_a_reference_beyond_what_the_app_database_holds_is_staged_as_no_reference(postgres_url: str) -> None:
+    """A formation or session id of 2**64 - 1 (a -1 that went through an unsigned column): the
+    row is staged with its normalized values, the reference read as none, the raw value kept."""
+    with mariadb_database() as legacy_url:
+        generate_legacy_database(legacy_url, 40)
+        engine = create_engine(legacy_url)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE stagiaires SET formation_id = :big, session_ecoin_id = :big WHERE id = 3"),
+                {"big": UNSIGNED_BIGINT_MAX},
+            )
+        engine.dispose()
+        app = make_app(postgres_url, LEGACY_CONNECTIONS={"legacy": legacy_url})
+        truncate_app_tables(app)
+
+        result = run_cli(app, "legacy", "import", "--json")
+
+        assert result.exit_code == 0, result.stderr
+        assert (
+            json.loads(result.stdout)["counters"]["stagiaires_staged"]
+            == legacy_counts(legacy_url)["stagiaires"]
+        )
+    with app.app_context():
+        row = db.session.execute(
+            select(LegacyStudentImport).filter_by(source_table="stagiaires", legacy_id=3)
+        ).scalar_one()
+        assert (row.legacy_formation_id, row.legacy_session_id) == (None, None)
+        assert row.first_name is not None and row.normalization_issues != ["staging_error"]
+        assert row.raw_payload["formation_id"] == UNSIGNED_BIGINT_MAX

@@ -130,7 +130,19 @@ def test_the_clean_values_raise_no_issue() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(3, 3), ("12", 12), (" 7 ", 7), (Decimal("5"), 5), (None, None), (True, None), (1.5, None), ("", None)],
+    [
+        (3, 3),
+        ("12", 12),
+        (" 7 ", 7),
+        (Decimal("5"), 5),
+        (None, None),
+        (True, None),
+        (1.5, None),
+        ("", None),
+        (2**63 - 1, 2**63 - 1),
+        (2**64 - 1, None),
+        (str(2**63), None),
+    ],
 )
 def test_legacy_references(value: object, expected: int | None) -> None:
     assert staging.as_reference(value) == expected

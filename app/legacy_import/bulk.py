@@ -21,8 +21,10 @@ from sqlalchemy.sql import Executable
 
 
 def changed_rows(session: Session, statement: Executable) -> int:
-    """Run an INSERT, UPDATE or DELETE; how many rows it changed."""
-    return cast(CursorResult[Any], session.execute(statement)).rowcount
+    """Run an INSERT, UPDATE or DELETE; how many rows it changed. (SQLAlchemy keeps an INSERT's
+    count from psycopg 3 only when asked to: `preserve_rowcount`.)"""
+    result = session.execute(statement, execution_options={"preserve_rowcount": True})
+    return cast(CursorResult[Any], result).rowcount
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

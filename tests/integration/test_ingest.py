@@ -86,6 +86,7 @@ def test_import_stages_every_legacy_row_once(app: Flask, legacy_mariadb_url: str
     assert staged_count(app, LegacyStudentImport, run_id, source_table="archives") == counts["archives"]
     students = counts["stagiaires"] + counts["archives"]
     assert staged_count(app, LegacyTrainingImport, run_id) == students
+    assert summary["counters"]["trainings_staged"] == students
     assert staged_count(app, LegacyCourseMapping, run_id) == counts["formations"]
     assert staged_count(app, LegacySessionMapping, run_id) == counts["session_ecoins"]
     assert summary["progress"]["rows_done"] == summary["progress"]["rows_total"] == sum(counts.values())

@@ -58,7 +58,15 @@ def test_deleting_a_staged_row_deletes_its_training_and_hints_only(app: Flask) -
 def test_deleting_a_run_deletes_its_staged_rows_and_leaves_other_runs_alone(app: Flask) -> None:
     kept, deleted = validated_run(app), validated_run(app)
     kept_before = staged(app, kept)
-    assert all(kept_before.values()) and staged(app, deleted) == kept_before
+    # The same legacy rows in both runs; not always the same hints: helper processes stage
+    # chunks side by side, so which of a person's rows is staged first (the one the others
+    # point at) can differ between runs.
+    deleted_before = staged(app, deleted)
+    assert all(kept_before.values()) and all(deleted_before.values())
+    assert (deleted_before["rows"], deleted_before["trainings"]) == (
+        kept_before["rows"],
+        kept_before["trainings"],
+    )
     with app.app_context():
         db.session.execute(delete(RUNS).where(RUNS.c.id == deleted))
         db.session.commit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -32,16 +32,29 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        _copy_rows(session, table, rows)
+        given = list(rows[0])
+        values_of = operator.itemgetter(*given)
+        _copy(session, table, given, (_as_tuple(values_of(row), len(given)) for row in rows))
     else:
         session.execute(insert(table), list(rows))
 
 
-def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    given = list(rows[0])
+def insert_tuples(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert `rows` (tuples of the values of `columns`) into `table` in the session's
+    transaction: `insert_rows` without a dict per row, for the largest writes."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, table, columns, rows)
+    else:
+        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _copy(session: Session, table: Table, given: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
     defaults = _python_defaults(table, set(given))
-    columns = given + list(defaults)
-    values_of = operator.itemgetter(*given)
+    columns = [*given, *defaults]
     constant = tuple(defaults.values())
     as_json = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -51,10 +64,13 @@ def _copy_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -
     try:
         with cursor, cursor.copy(statement) as copy:
             for row in rows:
-                values = [*_as_tuple(values_of(row), len(given)), *constant]
-                for index in as_json:
-                    values[index] = _json(values[index])
-                copy.write_row(values)
+                if as_json:
+                    values = [*row, *constant]
+                    for index in as_json:
+                        values[index] = _json(values[index])
+                    copy.write_row(values)
+                else:
+                    copy.write_row(row + constant)
     except psycopg.Error as error:  # the same error an INSERT through SQLAlchemy would raise
         raise DBAPIError(f"COPY {table.name}", None, error) from error
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.crm.models import CrmLead
-from app.legacy_import.bulk import analyze, insert_rows, update_rows
+from app.legacy_import.bulk import analyze, insert_tuples, update_rows
 from app.legacy_import.models import HINTS, LegacyImportRun
 from app.legacy_import.normalize import name_key
 from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, finish_batch, student_batches
@@ -113,20 +113,11 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
     decisions = reviewer_decisions(session, run_id)
     session.execute(delete(HINTS).where(HINTS.c.import_run_id == run_id))
     rows = (
-        {
-            "import_run_id": run_id,
-            "student_import_id": h.row_id,
-            "target_type": h.target_type,
-            "target_id": h.target_id,
-            "confidence": h.confidence,
-            "reason": h.reason,
-            "score": h.score,
-            **decisions.get((h.row_id, h.target_type, h.target_id), NO_DECISION),
-        }
+        (run_id, *h, *decisions.get((h.row_id, h.target_type, h.target_id), NO_DECISION))
         for h in keep_strongest(stronger, similar)
     )
     for chunk in prefetched(chunked(rows, 5000)):
-        insert_rows(session, HINTS, chunk)
+        insert_tuples(session, HINTS, HINT_COLUMNS, chunk)
     run = session.get(LegacyImportRun, run_id)
     assert run is not None
     run.shared_contacts = {"phones": sorted(shared_phones), "emails": sorted(shared_emails)}
@@ -134,10 +125,24 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
     analyze(session, {HINTS: ("import_run_id", "student_import_id", "confidence", "decision")})
 
 
-NO_DECISION = {"decision": None, "decided_by_id": None, "decided_at": None}
+# A hint's row: its run, the `dup.Hint` fields in their order, then the reviewer's decision it
+# carries over from an earlier validation (`reviewer_decisions`).
+HINT_COLUMNS = (
+    "import_run_id",
+    "student_import_id",
+    "target_type",
+    "target_id",
+    "confidence",
+    "reason",
+    "score",
+    "decision",
+    "decided_by_id",
+    "decided_at",
+)
+NO_DECISION = (None, None, None)
 
 
-def reviewer_decisions(session: Session, run_id: int) -> dict[tuple[int, str, int], dict[str, Any]]:
+def reviewer_decisions(session: Session, run_id: int) -> dict[tuple[int, str, int], tuple[Any, ...]]:
     """Reviewers' confirm/reject decisions on the run's hints, to carry over to the new hints
     that link the same row to the same target when validation runs again."""
     query = select(
@@ -149,11 +154,11 @@ def reviewer_decisions(session: Session, run_id: int) -> dict[tuple[int, str, in
         HINTS.c.decided_at,
     ).where(HINTS.c.import_run_id == run_id, HINTS.c.decision.is_not(None))
     return {
-        (row.student_import_id, row.target_type, row.target_id): {
-            "decision": row.decision,
-            "decided_by_id": row.decided_by_id,
-            "decided_at": row.decided_at,
-        }
+        (row.student_import_id, row.target_type, row.target_id): (
+            row.decision,
+            row.decided_by_id,
+            row.decided_at,
+        )
         for row in session.execute(query)
     }
 

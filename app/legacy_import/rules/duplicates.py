@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -42,8 +43,7 @@ Block = tuple[str, str]
 Candidate = tuple[int, str, int]  # (score, target_type, target_id)
 
 
-@dataclass(frozen=True, slots=True)
-class StagedPerson:
+class StagedPerson(NamedTuple):
     """A staged row as duplicate matching sees it."""
 
     row_id: int
@@ -54,8 +54,7 @@ class StagedPerson:
     phone_raw: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ExistingPerson:
+class ExistingPerson(NamedTuple):
     """A `users` or `crm_leads` row as duplicate matching sees it."""
 
     target_type: str
@@ -63,8 +62,7 @@ class ExistingPerson:
     name_key: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Hint:
+class Hint(NamedTuple):
     row_id: int
     target_type: str
     target_id: int

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
+from app.legacy_import.bulk import update_rows
 from app.legacy_import.models import SESSION_MAPPINGS, LegacyCourseMapping, LegacySessionMapping
 from app.legacy_import.rules.classification import ClassificationDecision, classify
 from app.legacy_import.rules.sessions import (
@@ -102,5 +103,4 @@ def type_session_mappings(session: Session, run_id: int) -> None:
         decided = session_mapping_type(m.legacy_session_id, m.code, m.legacy_formation_id, formations)
         if decided.session_type != m.session_type:
             updates.append({"b_id": m.id, "session_type": decided.session_type.value})
-    if updates:
-        session.execute(update(SESSION_MAPPINGS).where(SESSION_MAPPINGS.c.id == bindparam("b_id")), updates)
+    update_rows(session, SESSION_MAPPINGS, updates)

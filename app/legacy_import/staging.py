@@ -21,9 +21,9 @@ P = ParamSpec("P")
 TEXT_LIMIT = 191
 # What a value that raised is staged as.
 NO_TEXT: tuple[str | None, bool] = (None, False)  # a text that could not be read, not repaired
-NO_PHONE = normalize.PhoneResult(None, (), "invalid")
-NO_EMAIL = normalize.EmailResult(None, "invalid")
-NO_BIRTH_DATE = normalize.BirthDateResult(None, "unparseable")
+NO_PHONE = normalize.PhoneResult(None, (), normalize.INVALID)
+NO_EMAIL = normalize.EmailResult(None, normalize.INVALID)
+NO_BIRTH_DATE = normalize.BirthDateResult(None, normalize.UNPARSEABLE)
 
 
 @dataclass

@@ -261,8 +261,7 @@ class DecidedBatch:
 
     first_id: int
     last_id: int
-    rows: int
-    students: list[dict[str, Any]]
+    students: list[dict[str, Any]]  # one per row of the batch
     trainings: list[dict[str, Any]]
 
 
@@ -290,7 +289,7 @@ def validate_rows(context: StepContext) -> None:
         update_rows(session, STUDENTS, decided.students)
         update_rows(session, TRAININGS, decided.trainings)
         add_to_counts(session, context.run_id, queue_change(queued_before, decided.students))
-        finish_batch(context, decided.last_id, decided.rows)
+        finish_batch(context, decided.last_id, len(decided.students))
 
 
 def decided_batches(context: StepContext, bind: Engine | Connection) -> Iterator[DecidedBatch]:
@@ -327,7 +326,7 @@ def decide_batch(
         )
         if row.training_id is not None and row.training_session_type != session_decision.session_type:
             trainings.append({"b_id": row.training_id, "session_type": session_decision.session_type})
-    return DecidedBatch(batch[0].id, batch[-1].id, len(batch), students, trainings)
+    return DecidedBatch(batch[0].id, batch[-1].id, students, trainings)
 
 
 def queue_change(queued_before: Sequence[Any], students: list[dict[str, Any]]) -> Counter[QueueKey]:

@@ -111,6 +111,7 @@ def prepare(session: Session, run_id: int, reader: LegacySourceReader, settings:
                 _stage_range(session, run_id, step, reader, settings.batch_size, None, None)
         type_session_mappings(session, run_id)  # the student rows' first decisions need them
         session.commit()
+        analyze(session, REFERENCE_ANALYZED_COLUMNS)
         _plan_chunks(session, run_id, reader, settings.chunk_size)
         _set_status(session, run_id, RunStatus.INGESTING)
     except Exception as error:
@@ -229,6 +230,15 @@ def finish_if_complete(session: Session, run_id: int) -> bool:
         log.info("run %s ingested", run_id)
     return bool(finished)
 
+
+# The columns each batch's trainings join the run's mappings on (`StudentStager._insert_trainings`).
+# Analyzed once they are staged: statistics from before the run estimate its mappings at one
+# row, and the join then rescans every mapping for every row (measured: 70 ms a batch of 2,000
+# rows instead of 3 ms, 3.5 s of a 100k-row import).
+REFERENCE_ANALYZED_COLUMNS = {
+    COURSE_MAPPINGS: ("import_run_id", "legacy_formation_id"),
+    SESSION_MAPPINGS: ("import_run_id", "legacy_session_id"),
+}
 
 # The columns the phases and pages look staged rows up by (`bulk.analyze`).
 ANALYZED_COLUMNS = {

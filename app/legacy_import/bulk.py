@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import psycopg
@@ -125,7 +125,7 @@ def _python_defaults(table: Table, given: set[str]) -> dict[str, Any]:
     return defaults
 
 
-def analyze(session: Session, columns: dict[Table, tuple[str, ...]]) -> None:
+def analyze(session: Session, columns: Mapping[Table, tuple[str, ...]]) -> None:
     """After a bulk write on PostgreSQL, refresh the planner's statistics of these tables'
     columns (and commit): autovacuum may lag or be off, and plans made for yesterday's sizes
     read the wrong index (measured: a batch's hints look-up 32 -> 6 ms). Only the columns

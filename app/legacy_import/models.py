@@ -100,6 +100,7 @@ class LegacyImportRun(Model):
 
 
 REVIEW_QUEUE_STATES = "validation_state IN ('needs_review', 'duplicate')"
+VALIDATED = "validation_state <> 'pending'"
 
 
 class LegacyStudentImport(Model):
@@ -125,7 +126,8 @@ class LegacyStudentImport(Model):
         # The staged-rows list (students_query.py, migration 0006): keyset pages by id and by
         # last name, the duplicate-confidence filter, and word search in names: a pg_trgm GIN
         # index of `' ' || name_key` on PostgreSQL, one `LIKE '% word%'` per word typed
-        # (migration 0010; on SQLite the same name gives a plain index that search ignores).
+        # (migration 0010), of validated rows only: the import writes none of its entries
+        # (migration 0013; on SQLite the same name gives a plain index that search ignores).
         Index("ix_legacy_student_imports_run_id", "import_run_id", "id"),
         Index("ix_legacy_student_imports_run_source", "import_run_id", "source_table", "id"),
         Index("ix_legacy_student_imports_run_last_name", "import_run_id", "last_name", "id"),
@@ -135,6 +137,8 @@ class LegacyStudentImport(Model):
             literal_column("(' ' || name_key)").label("spaced_name_key"),
             postgresql_using="gin",
             postgresql_ops={"spaced_name_key": "gin_trgm_ops"},
+            postgresql_where=text(VALIDATED),
+            sqlite_where=text(VALIDATED),
         ),
     )
 

@@ -530,8 +530,13 @@ SEARCH_INDEX = "ix_legacy_student_imports_spaced_name_key_trgm"
 def test_name_search_words_begin_words_of_the_name_on_both_backends(
     app_db_url: str, legacy_sqlite_url: str
 ) -> None:
+    """The same rows are found before validation (the run's rows are read) and after it (the
+    trigram index of validated rows serves the search on PostgreSQL)."""
     app = make_app(app_db_url, LEGACY_CONNECTIONS={"legacy": legacy_sqlite_url})
-    run_id = run_pipeline(app)
+    runner = app.test_cli_runner()
+    imported = runner.invoke(args=["legacy", "import", "--json"])
+    assert imported.exit_code == 0, imported.stderr
+    run_id = json.loads(imported.stdout)["run_id"]
     keys = ("kelvo trumo", "kelvorin zed", "bakelvo trumo", "trumo", "akelvo btrumo")  # invented words
     with app.app_context():
         session = db.session
@@ -543,23 +548,40 @@ def test_name_search_words_begin_words_of_the_name_on_both_backends(
         session.commit()
         by_key = dict(zip(keys, ids, strict=True))
 
-        def found(query: str) -> set[int]:
+        def found(query: str, indexed: bool) -> set[int]:
             filters = staged.parse_filters(session, {"run": str(run_id), "q": query})
+            assert filters.names_indexed is indexed
             shown = {row["id"] for row in staged.list_page(session, filters, size=500).rows}
             assert staged.count_rows(session, filters) == (len(shown), False), query
             return shown
 
-        assert found("kelvo") == {by_key["kelvo trumo"], by_key["kelvorin zed"]}  # not inside a word
-        assert found("TRUMO kél") == found("kel trumo") == {by_key["kelvo trumo"]}  # any order, folded
-        assert found("trumo") == {by_key["kelvo trumo"], by_key["bakelvo trumo"], by_key["trumo"]}
-        assert found("kelvor") == {by_key["kelvorin zed"]}
-        assert found("umo") == found("kelvo zed trumo") == set()
+        def expect_the_same_rows(indexed: bool) -> None:
+            assert found("kelvo", indexed) == {by_key["kelvo trumo"], by_key["kelvorin zed"]}  # word starts
+            assert found("TRUMO kél", indexed) == found("kel trumo", indexed) == {by_key["kelvo trumo"]}
+            assert found("trumo", indexed) == {
+                by_key["kelvo trumo"],
+                by_key["bakelvo trumo"],
+                by_key["trumo"],
+            }
+            assert found("kelvor", indexed) == {by_key["kelvorin zed"]}
+            assert found("umo", indexed) == found("kelvo zed trumo", indexed) == set()
 
-        if session.get_bind().dialect.name == "postgresql":  # the condition is the index's expression
-            condition = staged.search_condition(staged.Search("name", words=("kel", "trumo")), None)
-            query = select(STUDENTS.c.id).where(condition)
-            dialect = session.get_bind().dialect
-            compiled = query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        expect_the_same_rows(indexed=False)
+        session.rollback()
+        for step in ("validate", "classify"):
+            result = runner.invoke(args=["legacy", step, f"--run={run_id}", "--json"])
+            assert result.exit_code == 0, result.stderr
+        expect_the_same_rows(indexed=True)
+
+        if session.get_bind().dialect.name == "postgresql":  # the condition is the index's own
+            filters = staged.parse_filters(session, {"run": str(run_id), "q": "kel trumo"})
+            assert filters.search is not None
+            query = select(STUDENTS.c.id).where(
+                staged.search_condition(filters.search, None, filters.names_indexed)
+            )
+            compiled = query.compile(
+                dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+            )
             for setting in ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan"):
                 session.execute(sql(f"SET LOCAL {setting} = off"))
             plan = "\n".join(session.scalars(sql(f"EXPLAIN {compiled}")))

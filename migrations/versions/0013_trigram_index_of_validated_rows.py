@@ -11,6 +11,12 @@ none, validation the same as before. Name search says so when its run has no pen
 (students_query.search_condition); a search in a run not yet validated reads the run's rows.
 On SQLite it stays a plain index that search does not use, with the same condition.
 
+PostgreSQL keeps statistics of an index's expression for its whole-table index only: without
+them it takes `LIKE '% aouadi%'` for 99 rows of a million instead of 15,000, and reads them all
+by the index to sort them (74 ms) where walking the run's ids finds the first page in 2 ms.
+The expression gets statistics of its own (CREATE STATISTICS, PostgreSQL 14 and later),
+which the import's ANALYZE of `name_key` refreshes.
+
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-28 11:00:00
@@ -29,6 +35,7 @@ depends_on = None
 TABLE = 'legacy_student_imports'
 NAME = 'ix_legacy_student_imports_spaced_name_key_trgm'
 VALIDATED = "validation_state <> 'pending'"
+STATISTICS = 'legacy_student_imports_spaced_name_key'
 
 
 def create(where):
@@ -44,11 +51,21 @@ def create(where):
     )
 
 
+def expression_statistics():
+    bind = op.get_bind()
+    return bind.dialect.name == 'postgresql' and bind.dialect.server_version_info >= (14,)
+
+
 def upgrade():
     op.drop_index(NAME, table_name=TABLE)
     create(sa.text(VALIDATED))
+    if expression_statistics():
+        op.execute(f"CREATE STATISTICS {STATISTICS} ON ((' ' || name_key)) FROM {TABLE}")
+        op.execute(f'ANALYZE {TABLE} (name_key)')
 
 
 def downgrade():
+    if expression_statistics():
+        op.execute(f'DROP STATISTICS IF EXISTS {STATISTICS}')
     op.drop_index(NAME, table_name=TABLE)
     create(None)

@@ -18,7 +18,20 @@ from typing import Any, cast
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, bindparam, insert, text, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -30,6 +43,15 @@ def changed_rows(session: Session, statement: Executable) -> int:
     count from psycopg 3 only when asked to: `preserve_rowcount`.)"""
     result = session.execute(statement, execution_options={"preserve_rowcount": True})
     return cast(CursorResult[Any], result).rowcount
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
+    """`count` new ids from `table`'s id sequence, in one round trip, for rows to be written
+    with them (PostgreSQL; None elsewhere: SQLite has no sequence to take them from)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    sequence = select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+    return list(session.scalars(sequence.select_from(func.generate_series(1, count))))
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

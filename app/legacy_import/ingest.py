@@ -12,12 +12,13 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.legacy_import import staging
-from app.legacy_import.bulk import analyze, changed_rows, insert_rows
+from app.legacy_import.bulk import analyze, changed_rows, insert_rows, reserve_ids
 from app.legacy_import.helpers import helper_processes
 from app.legacy_import.models import (
     CHUNKS,
@@ -278,15 +279,21 @@ def _stage_range(
     for rows in prefetched(stager.values(batch) for batch in batches):
         counters = stager.write(rows)
         add_counters(session, run_id, rows_done=len(rows), **counters)
-        if chunk is not None:
-            session.execute(update(CHUNKS).where(CHUNKS.c.id == chunk.id).values(claimed_at=utcnow()))
+        if chunk is not None:  # the lease renewed, the checkpoint moved on
+            session.execute(
+                update(CHUNKS)
+                .where(CHUNKS.c.id == chunk.id)
+                .values(claimed_at=utcnow(), staged_up_to=rows[-1]["legacy_id"])
+            )
         session.commit()
         _report(session, run_id, progress)
 
 
 def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = None) -> int:
     """The highest legacy id of `step` (within the chunk) already staged in the run;
-    `BEFORE_FIRST_ID` if none."""
+    `BEFORE_FIRST_ID` if none. A chunk keeps its own, written with each batch (migration 0014)."""
+    if chunk is not None:
+        return BEFORE_FIRST_ID if chunk.staged_up_to is None else int(chunk.staged_up_to)
     if step is IngestStep.FORMATIONS:
         column, where = COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.import_run_id == run_id
     elif step is IngestStep.SESSIONS:
@@ -294,8 +301,6 @@ def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = Non
     else:
         column = STUDENTS.c.legacy_id
         where = (STUDENTS.c.import_run_id == run_id) & (STUDENTS.c.source_table == step.value)
-        if chunk is not None:
-            where = where & column.between(chunk.after_id + 1, chunk.up_to_id)
     staged = session.execute(select(func.max(column)).where(where)).scalar()
     return BEFORE_FIRST_ID if staged is None else int(staged)
 
@@ -361,10 +366,14 @@ class StudentStager:
         return rows
 
     def write(self, rows: Values) -> dict[str, int]:
+        ids = reserve_ids(self.session, STUDENTS, len(rows))
+        if ids is not None:
+            for row, row_id in zip(rows, ids, strict=True):
+                row["id"] = row_id
         self._insert_students(rows)
         return {
             f"{self.source_table}_staged": len(rows),
-            "trainings_staged": self._insert_trainings(rows),
+            "trainings_staged": self._insert_trainings(rows, ids),
             **batch_counters(rows),
         }
 
@@ -394,10 +403,16 @@ class StudentStager:
             with self.session.begin_nested():
                 insert_rows(self.session, STUDENTS, [staging.fallback_values(row)])
 
-    def _insert_trainings(self, rows: Values) -> int:
+    def _insert_trainings(self, rows: Values, ids: list[int] | None) -> int:
         """The training child of each row just staged, in one INSERT ... SELECT: its formation's
         name and its session's code, dates and type come from the run's staged mappings by join,
-        its import action from its row."""
+        its import action from its row.
+
+        The rows are found by the ids reserved for them (PostgreSQL): statistics from before the
+        run take its rows for none, and PostgreSQL then reads them by any index starting with
+        the run, filtering out the other legacy ids: every batch read all the rows of its table
+        staged before it (measured: 2.26M rows read for 100k staged). Elsewhere, by their legacy
+        ids."""
         formation = and_(
             COURSE_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
             COURSE_MAPPINGS.c.legacy_formation_id == STUDENTS.c.legacy_formation_id,
@@ -423,9 +438,13 @@ class StudentStager:
             .outerjoin(COURSE_MAPPINGS, formation)
             .outerjoin(SESSION_MAPPINGS, legacy_session)
             .where(
-                STUDENTS.c.import_run_id == self.run_id,
-                STUDENTS.c.source_table == self.source_table.value,
-                STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
+                STUDENTS.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+                if ids is not None
+                else and_(
+                    STUDENTS.c.import_run_id == self.run_id,
+                    STUDENTS.c.source_table == self.source_table.value,
+                    STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
+                )
             )
         )
         columns = [

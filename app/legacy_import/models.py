@@ -375,6 +375,8 @@ class LegacyImportChunk(Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Its checkpoint: the last legacy id staged, written with each batch (migration 0014).
+    staged_up_to: Mapped[int | None] = mapped_column(BigInteger)
 
 
 # The tables, for the services' set-based statements (SQLAlchemy types a model's `__table__` as

@@ -165,7 +165,9 @@ def fallback_values(row: dict[str, Any]) -> dict[str, Any]:
     """What to stage when the database refuses a row's normalized values: the identity and a
     text form of the raw payload, with the problem recorded, so that the row is never lost."""
     payload_text = json.dumps(row["raw_payload"], ensure_ascii=True, default=str)
+    reserved = {"id": row["id"]} if "id" in row else {}  # the id its training is found by
     return {
+        **reserved,
         "import_run_id": row["import_run_id"],
         "source_table": row["source_table"],
         "legacy_id": row["legacy_id"],

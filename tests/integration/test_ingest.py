@@ -411,3 +411,54 @@ def test_the_planner_knows_a_new_runs_mappings_before_its_students_are_staged(
                 {"table": table},
             ).scalar_one()
             assert second in known, table
+
+
+def staged_rows_read(app: Flask) -> int:
+    """Rows of the staged-rows table read so far, by any scan (the statistics of the backends
+    that have exited: the app's connections are closed first)."""
+    with app.app_context():
+        db.engine.dispose()
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            read = conn.execute(
+                text(
+                    "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables"
+                    " WHERE relname = 'legacy_student_imports'"
+                )
+            ).scalar_one()
+        db.engine.dispose()
+    return int(read)
+
+
+def test_an_import_reads_each_row_it_stages_once_whatever_the_statistics_say(
+    postgres_url: str, legacy_mariadb_url: str
+) -> None:
+    """A run is in no statistics while it is staged: they hold the rows staged before it (here
+    40,000 rows of another run, enough for PostgreSQL to read by index). Each batch's trainings
+    and each chunk's checkpoint must still find the batch's rows alone, not read every row of
+    the run staged before them (600 rows in batches of 50 read them 3,600 times so)."""
+    app = make_app(
+        postgres_url,
+        LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url},
+        LEGACY_BATCH_SIZE="50",
+        LEGACY_CHUNK_SIZE="100",
+    )
+    truncate_app_tables(app)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO legacy_student_imports (import_run_id, source_table, legacy_id, phone_status,"
+                " email_status, validation_state, duplicate_confidence, raw_payload, created_at)"
+                " SELECT 999, 'stagiaires', n, 'missing', 'missing', 'valid', 'none', '{}', now()"
+                " FROM generate_series(1, 40000) AS n"
+            )
+        )
+        conn.execute(text("ANALYZE legacy_student_imports"))
+    before = staged_rows_read(app)
+
+    result = run_cli(app, "legacy", "import", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    counts = legacy_counts(legacy_mariadb_url)
+    staged = counts["stagiaires"] + counts["archives"]
+    assert staged_rows_read(app) - before <= staged + 50  # the trainings' join, and a few look-ups

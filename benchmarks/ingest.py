@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import pstats
 import statistics
@@ -133,6 +134,7 @@ def bare_copy(app_url: str, legacy_url: str, batch_size: int) -> dict[str, Any]:
             with engine.begin() as conn:
                 metadata.drop_all(conn)
                 metadata.create_all(conn)
+            gc.freeze()  # as the import command does before its work (cli._execute)
             started = time.perf_counter()
             copied = {
                 name: _copy_table(session, metadata.tables[f"bare_{name}"], reader, name, batch_size)

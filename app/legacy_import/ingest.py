@@ -1,7 +1,8 @@
 """Ingestion: stage every legacy row of a run, in batches, resumable from its checkpoint.
 
-The checkpoint is the staged data itself: each batch and its counters commit in one
-transaction, so the highest legacy id staged for a table is exactly where to go on.
+Each batch commits with its counters and its checkpoint in one transaction: the last legacy
+id staged, kept on the batch's chunk (reference tables: the highest id staged), is exactly
+where to go on.
 """
 
 from __future__ import annotations
@@ -413,6 +414,14 @@ class StudentStager:
         the run, filtering out the other legacy ids: every batch read all the rows of its table
         staged before it (measured: 2.26M rows read for 100k staged). Elsewhere, by their legacy
         ids."""
+        if ids is not None:
+            batch = STUDENTS.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+        else:
+            batch = and_(
+                STUDENTS.c.import_run_id == self.run_id,
+                STUDENTS.c.source_table == self.source_table.value,
+                STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
+            )
         formation = and_(
             COURSE_MAPPINGS.c.import_run_id == STUDENTS.c.import_run_id,
             COURSE_MAPPINGS.c.legacy_formation_id == STUDENTS.c.legacy_formation_id,
@@ -437,15 +446,7 @@ class StudentStager:
             )
             .outerjoin(COURSE_MAPPINGS, formation)
             .outerjoin(SESSION_MAPPINGS, legacy_session)
-            .where(
-                STUDENTS.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
-                if ids is not None
-                else and_(
-                    STUDENTS.c.import_run_id == self.run_id,
-                    STUDENTS.c.source_table == self.source_table.value,
-                    STUDENTS.c.legacy_id.between(rows[0]["legacy_id"], rows[-1]["legacy_id"]),
-                )
-            )
+            .where(batch)
         )
         columns = [
             "student_import_id",

@@ -30,8 +30,8 @@ from app.legacy_import.normalize import clean_name
 from app.legacy_import.runs import create_run
 from app.legacy_import.settings import IngestSettings
 from app.legacy_import.source import DatabaseLegacySourceReader, LegacyRecord, json_ready
-from tests.conftest import make_app, truncate_app_tables
-from tests.support.databases import mariadb_database
+from tests.conftest import make_app, migrate, truncate_app_tables
+from tests.support.databases import mariadb_database, postgres_database
 
 pytestmark = pytest.mark.integration
 
@@ -430,35 +430,37 @@ def staged_rows_read(app: Flask) -> int:
     return int(read)
 
 
-def test_an_import_reads_each_row_it_stages_once_whatever_the_statistics_say(
-    postgres_url: str, legacy_mariadb_url: str
-) -> None:
+def test_an_import_reads_each_row_it_stages_once_whatever_the_statistics_say(legacy_mariadb_url: str) -> None:
     """A run is in no statistics while it is staged: they hold the rows staged before it (here
     40,000 rows of another run, enough for PostgreSQL to read by index). Each batch's trainings
     and each chunk's checkpoint must still find the batch's rows alone, not read every row of
-    the run staged before them (600 rows in batches of 50 read them 3,600 times so)."""
-    app = make_app(
-        postgres_url,
-        LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url},
-        LEGACY_BATCH_SIZE="50",
-        LEGACY_CHUNK_SIZE="100",
-    )
-    truncate_app_tables(app)
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO legacy_student_imports (import_run_id, source_table, legacy_id, phone_status,"
-                " email_status, validation_state, duplicate_confidence, raw_payload, created_at)"
-                " SELECT 999, 'stagiaires', n, 'missing', 'missing', 'valid', 'none', '{}', now()"
-                " FROM generate_series(1, 40000) AS n"
-            )
+    the run staged before them (600 rows in batches of 50 read them 3,600 times so).
+
+    A database of its own: the other tests' connections report what they read when they like,
+    and would count here."""
+    with postgres_database() as app_url:
+        app = make_app(
+            app_url,
+            LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url},
+            LEGACY_BATCH_SIZE="50",
+            LEGACY_CHUNK_SIZE="100",
         )
-        conn.execute(text("ANALYZE legacy_student_imports"))
-    before = staged_rows_read(app)
+        migrate(app)
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO legacy_student_imports (import_run_id, source_table, legacy_id,"
+                    " phone_status, email_status, validation_state, duplicate_confidence, raw_payload,"
+                    " created_at) SELECT 999, 'stagiaires', n, 'missing', 'missing', 'valid', 'none',"
+                    " '{}', now() FROM generate_series(1, 40000) AS n"
+                )
+            )
+            conn.execute(text("ANALYZE legacy_student_imports"))
+        before = staged_rows_read(app)
 
-    result = run_cli(app, "legacy", "import", "--json")
+        result = run_cli(app, "legacy", "import", "--json")
 
-    assert result.exit_code == 0, result.stderr
-    counts = legacy_counts(legacy_mariadb_url)
-    staged = counts["stagiaires"] + counts["archives"]
-    assert staged_rows_read(app) - before <= staged + 50  # the trainings' join, and a few look-ups
+        assert result.exit_code == 0, result.stderr
+        counts = legacy_counts(legacy_mariadb_url)
+        staged = counts["stagiaires"] + counts["archives"]
+        assert staged_rows_read(app) - before <= staged + 50  # the trainings' join, and a few look-ups

@@ -110,7 +110,14 @@ class LegacyStudentImport(Model):
     __table_args__ = (
         UniqueConstraint("import_run_id", "source_table", "legacy_id"),
         Index("ix_legacy_student_imports_run_state", "import_run_id", "validation_state", "id"),
-        Index("ix_legacy_student_imports_run_class", "import_run_id", "classification", "id"),
+        Index(
+            "ix_legacy_student_imports_run_class",
+            "import_run_id",
+            "classification",
+            "id",
+            postgresql_where=text(VALIDATED),
+            sqlite_where=text(VALIDATED),
+        ),
         # The review queue (rows in review or duplicate, migration 0005): its pages walk it by
         # id; counting its groups from the rows (`queue_counts.counted_from_rows`) reads only
         # this index on PostgreSQL. The page itself reads the kept counts (migration 0008).
@@ -126,12 +133,27 @@ class LegacyStudentImport(Model):
         # The staged-rows list (students_query.py, migration 0006): keyset pages by id and by
         # last name, the duplicate-confidence filter, and word search in names: a pg_trgm GIN
         # index of `' ' || name_key` on PostgreSQL, one `LIKE '% word%'` per word typed
-        # (migration 0010), of validated rows only: the import writes none of its entries
-        # (migration 0013; on SQLite the same name gives a plain index that search ignores).
+        # (migration 0010; on SQLite the same name gives a plain index that search ignores).
+        # The filter indexes and the trigram index hold validated rows only: the import writes
+        # none of their entries (migrations 0013, 0015; students_query.validated_rows).
         Index("ix_legacy_student_imports_run_id", "import_run_id", "id"),
-        Index("ix_legacy_student_imports_run_source", "import_run_id", "source_table", "id"),
+        Index(
+            "ix_legacy_student_imports_run_source",
+            "import_run_id",
+            "source_table",
+            "id",
+            postgresql_where=text(VALIDATED),
+            sqlite_where=text(VALIDATED),
+        ),
         Index("ix_legacy_student_imports_run_last_name", "import_run_id", "last_name", "id"),
-        Index("ix_legacy_student_imports_run_confidence", "import_run_id", "duplicate_confidence", "id"),
+        Index(
+            "ix_legacy_student_imports_run_confidence",
+            "import_run_id",
+            "duplicate_confidence",
+            "id",
+            postgresql_where=text(VALIDATED),
+            sqlite_where=text(VALIDATED),
+        ),
         Index(
             "ix_legacy_student_imports_spaced_name_key_trgm",
             literal_column("(' ' || name_key)").label("spaced_name_key"),

@@ -9,9 +9,10 @@ Designed for a million staged rows per run on PostgreSQL:
 - the total is a bounded count: exact up to `COUNT_CAP` rows, then "more than", and on
   PostgreSQL given `COUNT_BUDGET_MS` at most, then "not counted";
 - name search asks one `(' ' || name_key) LIKE '% word%'` per word typed, which one scan of a
-  trigram index of that expression serves on PostgreSQL (migration 0010) once the run is
-  validated: the index holds validated rows only (0013), and a run not yet validated is
-  searched by reading its rows (measured: 75 ms with 200k staged rows, 5 ms by the index).
+  trigram index of that expression serves on PostgreSQL (migration 0010);
+- the trigram, classification, source-table and duplicate-confidence indexes hold validated
+  rows only (migrations 0013, 0015; `validated_rows`): a run not yet validated is read in id
+  order (measured: a name search 75 ms with 200k staged rows, 5 ms by the index).
 Measured on 1.2 million rows (two runs): a page 2-15 ms whatever the filters, sort and depth;
 a name search 5-250 ms (since migration 0010: page and count 13-43 ms on a 1M-row run);
 a count up to 300 ms; the CSV export 6-11k rows/s.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     Select,
@@ -131,9 +133,10 @@ class StudentFilters:
     # walking the primary key through other runs' rows when it misjudges where a run's rows lie
     # (measured: 0.1-0.3 s at a run's first and last page with a million-row run beside it).
     id_range: tuple[int, int] | None = None
-    # No row of the run is pending validation: the trigram index, of validated rows only,
-    # holds every name of the run (`search_condition`).
-    names_indexed: bool = False
+    # No row of the run is pending validation: the indexes of validated rows only (name
+    # search, classification, source table, duplicate confidence: migrations 0013 and 0015)
+    # then hold all of the run's rows, and every query says so (`validated_rows`).
+    validated: bool = False
 
     def query_args(self) -> dict[str, str]:
         """The filters as a query string (links of the list and its export; no cursor)."""
@@ -188,13 +191,14 @@ def parse_filters(session: Session, args: Mapping[str, str]) -> StudentFilters:
     run_id = _collect(errors, lambda: _parse_run(session, (args.get("run") or "").strip()))
     if errors:
         raise FilterError(errors)
+    validated = all_validated(session, run_id)
     return StudentFilters(
         run_id=run_id,
         search=search,
         search_text=search_text,
         sort=sort,
-        id_range=run_id_range(session, run_id, values.get("source_table")),
-        names_indexed=search is not None and search.kind == "name" and all_validated(session, run_id),
+        id_range=run_id_range(session, run_id, values.get("source_table"), validated),
+        validated=validated,
         **values,
     )
 
@@ -216,16 +220,20 @@ def _parse_run(session: Session, value: str) -> int | None:
 
 
 def run_id_range(
-    session: Session, run_id: int | None, source_table: str | None = None
+    session: Session, run_id: int | None, source_table: str | None = None, validated: bool = False
 ) -> tuple[int, int] | None:
     """Two probes of the (import_run_id, id) index, or of (import_run_id, source_table, id) when
     the list shows one source table: its rows are staged together, so the bounds keep
-    PostgreSQL from walking the other table's rows (measured: 605 ms -> under 1 ms at 1M rows)."""
+    PostgreSQL from walking the other table's rows (measured: 605 ms -> under 1 ms at 1M rows).
+    The source table's index holds validated rows only: before validation, the run's rows are
+    read instead."""
     if run_id is None:
         return None
     where = [STUDENTS.c.import_run_id == run_id]
     if source_table is not None:
         where.append(STUDENTS.c.source_table == source_table)
+    if validated:
+        where.append(validated_rows())
     low, high = session.execute(select(func.min(STUDENTS.c.id), func.max(STUDENTS.c.id)).where(*where)).one()
     return None if low is None else (low, high)
 
@@ -235,6 +243,16 @@ def all_validated(session: Session, run_id: int | None) -> bool:
     validated row is never pending again."""
     pending = (STUDENTS.c.import_run_id == run_id) & (STUDENTS.c.validation_state == ValidationState.PENDING)
     return run_id is not None and not session.scalar(select(exists().where(pending)))
+
+
+def validated_rows() -> ColumnElement[bool]:
+    """The condition of the indexes of validated rows, in their own words: SQL text, not a
+    parameter, for PostgreSQL to see that a query's rows are all in those indexes.
+
+    The import writes no entry of them (migrations 0013 and 0015): validation rewrites every
+    row, and every index gets the new row version anyway. A query of a run whose rows are all
+    validated says so and reads them; a run not yet validated is read in id order instead."""
+    return literal_column(VALIDATED, Boolean)
 
 
 def parse_search(text: str) -> Search | None:
@@ -294,26 +312,21 @@ def conditions(filters: StudentFilters) -> list[ColumnElement[bool]]:
             )
         )
     if filters.search is not None:
-        where.append(search_condition(filters.search, filters.source_table, filters.names_indexed))
+        where.append(search_condition(filters.search, filters.source_table))
+    if filters.validated:
+        where.append(validated_rows())
     return where
 
 
-def search_condition(
-    search: Search, source_table: str | None, names_indexed: bool = False
-) -> ColumnElement[bool]:
+def search_condition(search: Search, source_table: str | None) -> ColumnElement[bool]:
     """A legacy id: one probe per source table of the unique (run, source_table, legacy_id)
     index. A name: every word typed begins a word of the folded name (`name_key`: case,
-    accents, mojibake and word order do not matter), e.g. "ben ami" finds "Amine Benali".
-
-    The trigram index holds validated rows only (migration 0013): the import writes none of
-    its entries. When every row of the run is validated (`names_indexed`), the condition says
-    so in the index's own words, and PostgreSQL reads the index; until then, the run's rows."""
+    accents, mojibake and word order do not matter), e.g. "ben ami" finds "Amine Benali"."""
     c = STUDENTS.c
     if search.kind == "legacy_id":
         tables = [source_table] if source_table else list(SourceTable)
         return and_(c.source_table.in_(tables), c.legacy_id == search.legacy_id)
-    words = [spaced_name_key().like(f"% {word}%") for word in search.words]
-    return and_(text(VALIDATED), *words) if names_indexed else and_(*words)
+    return and_(*(spaced_name_key().like(f"% {word}%") for word in search.words))
 
 
 def spaced_name_key() -> ColumnElement[str]:

@@ -225,15 +225,14 @@ def run_id_range(
     """Two probes of the (import_run_id, id) index, or of (import_run_id, source_table, id) when
     the list shows one source table: its rows are staged together, so the bounds keep
     PostgreSQL from walking the other table's rows (measured: 605 ms -> under 1 ms at 1M rows).
-    The source table's index holds validated rows only: before validation, the run's rows are
-    read instead."""
+    That index holds validated rows only: before validation, the run's rows are read instead."""
     if run_id is None:
         return None
     where = [STUDENTS.c.import_run_id == run_id]
     if source_table is not None:
         where.append(STUDENTS.c.source_table == source_table)
-    if validated:
-        where.append(validated_rows())
+        if validated:
+            where.append(validated_rows())
     low, high = session.execute(select(func.min(STUDENTS.c.id), func.max(STUDENTS.c.id)).where(*where)).one()
     return None if low is None else (low, high)
 

@@ -555,6 +555,8 @@ def test_name_search_words_begin_words_of_the_name_on_both_backends(
             assert filters.validated is indexed
             listed = str(select(STUDENTS.c.id).where(*staged.conditions(filters)))
             assert (models.VALIDATED in listed) is indexed  # what the indexes of validated rows need
+            plain = staged.parse_filters(session, {"run": str(run_id), "session_type": "waiting_session"})
+            assert models.VALIDATED not in str(select(STUDENTS.c.id).where(*staged.conditions(plain)))
             shown = {row["id"] for row in staged.list_page(session, filters, size=500).rows}
             assert staged.count_rows(session, filters) == (len(shown), False), query
             return shown

@@ -324,7 +324,7 @@ VALIDATED_INDEX_FILTERS = ("source_table", "classification", "duplicate_confiden
 def uses_validated_indexes(filters: StudentFilters) -> bool:
     """A filter or a name search that an index of validated rows serves. Other queries do not
     say "validated": the condition would cost the indexes without `validation_state` their
-    index-only scans (measured: a session-type filter's count 65 ms instead of ~25)."""
+    index-only scans (measured at 1M rows: the session-type filter's count 65 ms instead of 11)."""
     name_search = filters.search is not None and filters.search.kind == "name"
     return name_search or any(getattr(filters, name) is not None for name in VALIDATED_INDEX_FILTERS)
 

@@ -135,7 +135,8 @@ class StudentFilters:
     id_range: tuple[int, int] | None = None
     # No row of the run is pending validation: the indexes of validated rows only (name
     # search, classification, source table, duplicate confidence: migrations 0013 and 0015)
-    # then hold all of the run's rows, and every query says so (`validated_rows`).
+    # then hold all of the run's rows, and the queries they serve say so
+    # (`uses_validated_indexes`).
     validated: bool = False
 
     def query_args(self) -> dict[str, str]:
@@ -249,8 +250,8 @@ def validated_rows() -> ColumnElement[bool]:
     parameter, for PostgreSQL to see that a query's rows are all in those indexes.
 
     The import writes no entry of them (migrations 0013 and 0015): validation rewrites every
-    row, and every index gets the new row version anyway. A query of a run whose rows are all
-    validated says so and reads them; a run not yet validated is read in id order instead."""
+    row, and every index gets the new row version anyway. A query those indexes serve says so
+    when its run's rows are all validated; a run not yet validated is read in id order instead."""
     return literal_column(VALIDATED, Boolean)
 
 

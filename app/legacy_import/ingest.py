@@ -290,19 +290,22 @@ def _stage_range(
         _report(session, run_id, progress)
 
 
+# step -> (legacy id, run) columns of the mappings a reference step stages
+REFERENCE_CHECKPOINTS = {
+    IngestStep.FORMATIONS: (COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.import_run_id),
+    IngestStep.SESSIONS: (SESSION_MAPPINGS.c.legacy_session_id, SESSION_MAPPINGS.c.import_run_id),
+}
+
+
 def checkpoint(session: Session, run_id: int, step: IngestStep, chunk: Any = None) -> int:
     """The highest legacy id of `step` (within the chunk) already staged in the run;
-    `BEFORE_FIRST_ID` if none. A chunk keeps its own, written with each batch (migration 0014)."""
+    `BEFORE_FIRST_ID` if none. Student rows are staged by chunk, and a chunk keeps its own,
+    written with each batch (migration 0014); a reference step's is its mappings' highest."""
     if chunk is not None:
-        return BEFORE_FIRST_ID if chunk.staged_up_to is None else int(chunk.staged_up_to)
-    if step is IngestStep.FORMATIONS:
-        column, where = COURSE_MAPPINGS.c.legacy_formation_id, COURSE_MAPPINGS.c.import_run_id == run_id
-    elif step is IngestStep.SESSIONS:
-        column, where = SESSION_MAPPINGS.c.legacy_session_id, SESSION_MAPPINGS.c.import_run_id == run_id
+        staged = chunk.staged_up_to
     else:
-        column = STUDENTS.c.legacy_id
-        where = (STUDENTS.c.import_run_id == run_id) & (STUDENTS.c.source_table == step.value)
-    staged = session.execute(select(func.max(column)).where(where)).scalar()
+        column, run = REFERENCE_CHECKPOINTS[step]
+        staged = session.execute(select(func.max(column)).where(run == run_id)).scalar()
     return BEFORE_FIRST_ID if staged is None else int(staged)
 
 

@@ -103,6 +103,14 @@ REVIEW_QUEUE_STATES = "validation_state IN ('needs_review', 'duplicate')"
 VALIDATED = "validation_state <> 'pending'"
 
 
+def validated_rows_index(name: str, *expressions: Any, **options: Any) -> Index:
+    """An index of validated rows only: the import writes none of its entries (migrations 0013,
+    0015); the queries it serves name its condition (students_query.validated_rows)."""
+    return Index(
+        name, *expressions, postgresql_where=text(VALIDATED), sqlite_where=text(VALIDATED), **options
+    )
+
+
 class LegacyStudentImport(Model):
     """One staged legacy row of `stagiaires` or `archives`: the review queue."""
 
@@ -110,14 +118,7 @@ class LegacyStudentImport(Model):
     __table_args__ = (
         UniqueConstraint("import_run_id", "source_table", "legacy_id"),
         Index("ix_legacy_student_imports_run_state", "import_run_id", "validation_state", "id"),
-        Index(
-            "ix_legacy_student_imports_run_class",
-            "import_run_id",
-            "classification",
-            "id",
-            postgresql_where=text(VALIDATED),
-            sqlite_where=text(VALIDATED),
-        ),
+        validated_rows_index("ix_legacy_student_imports_run_class", "import_run_id", "classification", "id"),
         # The review queue (rows in review or duplicate, migration 0005): its pages walk it by
         # id; counting its groups from the rows (`queue_counts.counted_from_rows`) reads only
         # this index on PostgreSQL. The page itself reads the kept counts (migration 0008).
@@ -137,30 +138,16 @@ class LegacyStudentImport(Model):
         # The filter indexes and the trigram index hold validated rows only: the import writes
         # none of their entries (migrations 0013, 0015; students_query.validated_rows).
         Index("ix_legacy_student_imports_run_id", "import_run_id", "id"),
-        Index(
-            "ix_legacy_student_imports_run_source",
-            "import_run_id",
-            "source_table",
-            "id",
-            postgresql_where=text(VALIDATED),
-            sqlite_where=text(VALIDATED),
-        ),
+        validated_rows_index("ix_legacy_student_imports_run_source", "import_run_id", "source_table", "id"),
         Index("ix_legacy_student_imports_run_last_name", "import_run_id", "last_name", "id"),
-        Index(
-            "ix_legacy_student_imports_run_confidence",
-            "import_run_id",
-            "duplicate_confidence",
-            "id",
-            postgresql_where=text(VALIDATED),
-            sqlite_where=text(VALIDATED),
+        validated_rows_index(
+            "ix_legacy_student_imports_run_confidence", "import_run_id", "duplicate_confidence", "id"
         ),
-        Index(
+        validated_rows_index(
             "ix_legacy_student_imports_spaced_name_key_trgm",
             literal_column("(' ' || name_key)").label("spaced_name_key"),
             postgresql_using="gin",
             postgresql_ops={"spaced_name_key": "gin_trgm_ops"},
-            postgresql_where=text(VALIDATED),
-            sqlite_where=text(VALIDATED),
         ),
     )
 

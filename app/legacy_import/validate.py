@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -67,13 +69,14 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
     """Replace the run's hints, in one transaction: a failure leaves the previous ones.
 
     Everything the rules need is read first; the hints are then found in a thread while the
-    ones found before are written."""
+    ones found before are written, in row order (each rule gives its hints in row order, and
+    they are merged)."""
     session, run_id = context.session, context.run_id
     people = staged_people(session, run_id)
     shared_phones = dup.shared_contacts(people, lambda p: p.phone, settings.shared_contact_threshold)
     shared_emails = dup.shared_contacts(people, lambda p: p.email, settings.shared_contact_threshold)
     placeholders = shared_phones | shared_emails
-    stronger = chain(
+    stronger = heapq.merge(
         dup.existing_contact_hints(
             people,
             existing_by(session, "phone", {p.phone for p in people if p.phone} - placeholders),
@@ -106,6 +109,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
             DuplicateConfidence.MEDIUM,
             "same_name_and_raw_phone",
         ),
+        key=ROW_ID,
     )
     similar = dup.similar_name_hints(
         people, existing_people(session), settings.similar_name_cutoff, settings.similar_names_per_row
@@ -167,15 +171,23 @@ def _unless_shared(value: str | None, shared: set[str]) -> str | None:
     return value if value and value not in shared else None
 
 
+ROW_ID = operator.attrgetter("row_id")
+
+
 def keep_strongest(stronger: Iterable[dup.Hint], low: Iterable[dup.Hint]) -> Iterator[dup.Hint]:
-    """The stronger hints, then the low ones that no stronger hint already gives for the same
-    row and target; one pass, remembering only the stronger hints' links."""
-    linked = set()
-    for hint in stronger:
-        linked.add((hint.row_id, hint.target_type, hint.target_id))
-        yield hint
-    for hint in low:
-        if (hint.row_id, hint.target_type, hint.target_id) not in linked:
+    """Both streams merged in row order: each row's stronger hints, then its low ones to targets
+    that no stronger hint of the row already links it to. One pass over streams in row order,
+    remembering one row's links at a time."""
+    row_id, linked = None, set()
+    for is_low, hint in heapq.merge(
+        ((False, hint) for hint in stronger), ((True, hint) for hint in low), key=lambda pair: pair[1].row_id
+    ):
+        if hint.row_id != row_id:
+            row_id, linked = hint.row_id, set()
+        if not is_low:
+            linked.add((hint.target_type, hint.target_id))
+            yield hint
+        elif (hint.target_type, hint.target_id) not in linked:
             yield hint
 
 

@@ -291,3 +291,18 @@ def test_the_import_stages_the_rules_decisions_and_the_phases_correct_stale_ones
     legacy_json(app, "classify", f"--run={run_id}")
 
     assert decisions(app, run_id) == staged_decisions
+
+
+def test_the_hints_are_stored_row_by_row_the_stronger_ones_first(app: Flask) -> None:
+    """Written in row order, the hints of a batch of rows sit together on disk, where the row
+    pass, the dry run and the commit read them a batch at a time."""
+    run_id, _ = pipeline(app)
+    with app.app_context():
+        stored = db.session.execute(
+            select(LegacyDuplicateHint.student_import_id, LegacyDuplicateHint.confidence)
+            .where(LegacyDuplicateHint.import_run_id == run_id)
+            .order_by(LegacyDuplicateHint.id)
+        ).all()
+    assert {confidence for _, confidence in stored} == {"high", "medium", "low"}
+    assert len({row_id for row_id, _ in stored}) > 5
+    assert stored == sorted(stored, key=lambda hint: (hint.student_import_id, hint.confidence == "low"))

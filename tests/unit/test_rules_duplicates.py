@@ -657,6 +657,20 @@ def test_similar_name_hints_do_not_depend_on_input_order() -> None:
         assert list(similar_name_hints(shuffled, others, CUTOFF, PER_ROW)) == expected
 
 
+def test_the_in_run_and_similar_name_rules_give_their_hints_in_row_order() -> None:
+    """What lets validation merge the rules' hints and write them row by row."""
+    names = ["benali mohamed", "amine kaci", "benalli mohamed", "amine kacy", "benali mohamed"]
+    people = [person(row_id, names[row_id % 5], phone=f"21355900000{row_id % 3}") for row_id in range(1, 31)]
+    random.Random(7).shuffle(people)
+
+    similar = [h.row_id for h in similar_name_hints(people, [], CUTOFF, PER_ROW)]
+    same_phone = [h.row_id for h in in_run_group_hints(people, by_phone, D.HIGH, "same_phone_in_run")]
+
+    assert len(similar) > 30 and len(same_phone) == 27
+    assert similar == sorted(similar)
+    assert same_phone == sorted(same_phone)
+
+
 # -- scale: not an all-pairs loop ---------------------------------------------------------------
 
 FIRST_NAMES = [
@@ -823,4 +837,4 @@ def test_a_low_hint_is_dropped_when_a_stronger_one_links_the_same_row_and_target
 
     kept = list(keep_strongest(iter([high, medium]), iter(low)))
 
-    assert kept == [high, medium, low[1], low[3]]
+    assert kept == [high, low[1], medium, low[3]]  # row by row, the stronger hints first

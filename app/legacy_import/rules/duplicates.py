@@ -3,6 +3,10 @@
 No all-pairs loop: exact matches go through hashing (dicts of groups); similar names are scored
 once per pair of distinct names, and only for pairs that share a block (a whole token plus a
 near-identical second token, see `build_blocks`).
+
+Every generator here yields its hints in row order (given people in row order), so that they can
+be merged into one stream and written in row order: the hints of a batch of rows then sit
+together on disk, where the row pass, the dry run and the commit read them batch by batch.
 """
 
 from __future__ import annotations
@@ -94,7 +98,8 @@ def existing_contact_hints(
     emails: Mapping[str, Sequence[tuple[str, int]]],
     placeholders: set[str],
 ) -> Iterator[Hint]:
-    """High: a row's phone or valid e-mail equals one carried by an existing user or lead."""
+    """High: a row's phone or valid e-mail equals one carried by an existing user or lead (in
+    the people's order)."""
     for person in people:
         for value, index, kind in ((person.phone, phones, "phone"), (person.email, emails, "email")):
             if not value or value in placeholders:
@@ -116,15 +121,16 @@ def in_run_group_hints(
     reason: str,
 ) -> Iterator[Hint]:
     """Rows sharing a key are linked to the first row of their group (a star, not a clique),
-    so a group of k rows gives k-1 hints and the commit can treat the group as one person."""
+    so a group of k rows gives k-1 hints and the commit can treat the group as one person.
+    In row order: at most one hint per row."""
     groups: dict[Hashable, list[int]] = defaultdict(list)
     for person in people:
         value = key(person)
         if value is not None:
             groups[value].append(person.row_id)
-    for row_ids in groups.values():
-        first, *others = sorted(row_ids)
-        for row_id in others:
+    links = sorted((row_id, min(row_ids)) for row_ids in groups.values() for row_id in row_ids)
+    for row_id, first in links:
+        if row_id != first:
             yield Hint(row_id, STAGED_ROW, first, confidence, reason)
 
 
@@ -150,7 +156,7 @@ def similar_name_hints(
     per_row: int,
 ) -> Iterator[Hint]:
     """Low: a similar full name, against the run's earlier rows and existing people; at most
-    `per_row` hints per row, the best scores first (ties: lowest target).
+    `per_row` hints per row, the best scores first (ties: lowest target), in row order.
 
     The work is done on distinct name keys, not rows. Rows carrying the same key point at the
     earliest row of that key and at the existing people of that key, score 100. Two distinct
@@ -169,11 +175,11 @@ def similar_name_hints(
     """
     names = distinct_names(people, existing)
     similar = score_similar_pairs(names, build_blocks(names), cutoff)
-    for index, name in enumerate(names):
-        if name.rows:
-            candidates = ranked_candidates(index, names, similar, per_row)
-            for row_id in name.rows:
-                yield from best_hints(row_id, candidates, per_row)
+    candidates: dict[int, list[Candidate]] = {}  # by name, ranked once for all its rows
+    for row_id, index in sorted((row_id, index) for index, name in enumerate(names) for row_id in name.rows):
+        if index not in candidates:
+            candidates[index] = ranked_candidates(index, names, similar, per_row)
+        yield from best_hints(row_id, candidates[index], per_row)
 
 
 # -- distinct names ---------------------------------------------------------------------------------

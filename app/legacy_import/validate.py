@@ -7,7 +7,7 @@ import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain, islice
+from itertools import chain, groupby, islice
 from typing import Any
 
 from sqlalchemy import String, any_, bindparam, case, delete, func, or_, select
@@ -109,7 +109,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
             DuplicateConfidence.MEDIUM,
             "same_name_and_raw_phone",
         ),
-        key=ROW_ID,
+        key=operator.attrgetter("row_id"),
     )
     similar = dup.similar_name_hints(
         people, existing_people(session), settings.similar_name_cutoff, settings.similar_names_per_row
@@ -171,24 +171,23 @@ def _unless_shared(value: str | None, shared: set[str]) -> str | None:
     return value if value and value not in shared else None
 
 
-ROW_ID = operator.attrgetter("row_id")
-
-
 def keep_strongest(stronger: Iterable[dup.Hint], low: Iterable[dup.Hint]) -> Iterator[dup.Hint]:
-    """Both streams merged in row order: each row's stronger hints, then its low ones to targets
-    that no stronger hint of the row already links it to. One pass over streams in row order,
-    remembering one row's links at a time."""
-    row_id, linked = None, set()
-    for is_low, hint in heapq.merge(
-        ((False, hint) for hint in stronger), ((True, hint) for hint in low), key=lambda pair: pair[1].row_id
-    ):
-        if hint.row_id != row_id:
-            row_id, linked = hint.row_id, set()
-        if not is_low:
-            linked.add((hint.target_type, hint.target_id))
-            yield hint
-        elif (hint.target_type, hint.target_id) not in linked:
-            yield hint
+    """Both streams, each in row order, merged: each row's stronger hints, then its low ones to
+    targets that no stronger hint of the row already links it to. One pass, remembering one
+    row's links at a time."""
+    merged = heapq.merge(((False, hint) for hint in stronger), ((True, hint) for hint in low), key=_row_of)
+    for _, row_hints in groupby(merged, key=_row_of):
+        linked: set[tuple[str, int]] = set()
+        for is_low, hint in row_hints:
+            if not is_low:
+                linked.add((hint.target_type, hint.target_id))
+                yield hint
+            elif (hint.target_type, hint.target_id) not in linked:
+                yield hint
+
+
+def _row_of(pair: tuple[bool, dup.Hint]) -> int:
+    return pair[1].row_id
 
 
 def staged_people(session: Session, run_id: int) -> list[dup.StagedPerson]:

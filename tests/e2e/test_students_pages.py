@@ -278,6 +278,27 @@ def test_search_by_legacy_id_and_by_words_of_a_name(web_app: Flask, run_id: int,
         assert accented.id in shown and shown == found(query)[: staged.PAGE_SIZE], query
 
 
+def test_a_name_search_counts_its_matches_up_to_its_own_cap(
+    web_app: Flask, run_id: int, client_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name search's total stops at `NAME_SEARCH_COUNT_CAP` (a thousand), the list's own at ten
+    thousand; here the search's cap is lowered below the matches of the run's commonest word."""
+    with web_app.app_context():
+        keys = db.session.scalars(select(STUDENTS.c.name_key).where(STUDENTS.c.import_run_id == run_id)).all()
+    word, _ = Counter(token for key in keys for token in set((key or "").split())).most_common(1)[0]
+    matches = sum(1 for key in keys if any(token.startswith(word) for token in (key or "").split()))
+    assert matches >= 3
+    monkeypatch.setattr(staged, "NAME_SEARCH_COUNT_CAP", matches - 1)
+    client = client_as("viewer")
+
+    searched = TOTAL.search(text(client.get(LIST, query_string={"q": word})))
+    listed = TOTAL.search(text(client.get(LIST)))
+
+    assert searched is not None and searched.groups() == ("Plus de ", str(matches - 1))
+    assert listed is not None and listed.group(1) is None
+    assert int(listed.group(2).replace("\u00a0", "")) == len(keys) > matches - 1
+
+
 BAD_VALUES = (
     ({"classification": "bogus"}, "Classification : valeur inconnue"),
     ({"validation_state": "ok"}, "Validation : valeur inconnue"),

@@ -349,29 +349,21 @@ def queue_page(
     limit: int = 50,
 ) -> QueuePage:
     """One page of a group, by id (keyset): `after` the last row of the previous page, or
-    `before` the first row of the next one. Each query walks the (run, state, id) index."""
-    conditions = [STUDENTS.c.import_run_id == run_id, STUDENTS.c.validation_state.in_(sorted(group.states))]
-    if group.reason in QUEUE_STATES:  # rows of that state that give no reason
-        conditions.append(or_(STUDENTS.c.validation_reasons.is_(None), REASONS_TEXT.in_(["[]", "null"])))
-    else:
-        conditions.append(has_reason(group.reason))
-    if show == PENDING:
-        conditions.append(STUDENTS.c.review_decision.is_(None))
-    elif show == DECIDED:
-        conditions.append(STUDENTS.c.review_decision.is_not(None))
+    `before` the first row of the next one.
+
+    The page's ids are found first, by a query that reads only what the review queue's index
+    holds (run, state, id, and the decision and reasons it includes), so that PostgreSQL
+    walks that index alone; the rows are then read by id. Asked for the rows' columns at once,
+    it walked the primary key and read every row of the run on the way to the group's rows
+    (measured at 1M rows: 15 ms against 2-4 ms for a rare reason)."""
     backwards = before is not None and after is None
-    if backwards:
-        conditions.append(STUDENTS.c.id < before)
-    elif after is not None:
-        conditions.append(STUDENTS.c.id > after)
     order = STUDENTS.c.id.desc() if backwards else STUDENTS.c.id
-    query = select(*PAGE_COLUMNS).where(*conditions).order_by(order).limit(limit + 1)
-    found = list(session.execute(query))
-    more = len(found) > limit
-    found = found[:limit]
-    if backwards:
-        found.reverse()
-    ids = [row.id for row in found]
+    edge = {"before": before} if backwards else {"after": after}
+    in_group = group_conditions(run_id, group, show, **edge)
+    page_ids = session.scalars(select(STUDENTS.c.id).where(*in_group).order_by(order).limit(limit + 1)).all()
+    more = len(page_ids) > limit
+    ids = sorted(page_ids[:limit])
+    found = session.execute(select(*PAGE_COLUMNS).where(STUDENTS.c.id.in_(ids)).order_by(STUDENTS.c.id))
     hints, trainings = hints_of(session, ids), trainings_of(session, ids)
     rows = [_queue_row(row, trainings.get(row.id), hints.get(row.id, [])) for row in found]
     return QueuePage(
@@ -381,6 +373,27 @@ def queue_page(
         has_next=more if not backwards else before is not None,
         has_previous=(after is not None) if not backwards else more,
     )
+
+
+def group_conditions(
+    run_id: int, group: QueueGroup, show: str, after: int | None = None, before: int | None = None
+) -> list[Any]:
+    """Which rows are in a group (with `after`/`before`: past a page's edge), on the columns of
+    the review queue's index alone."""
+    conditions = [STUDENTS.c.import_run_id == run_id, STUDENTS.c.validation_state.in_(sorted(group.states))]
+    if group.reason in QUEUE_STATES:  # rows of that state that give no reason
+        conditions.append(or_(STUDENTS.c.validation_reasons.is_(None), REASONS_TEXT.in_(["[]", "null"])))
+    else:
+        conditions.append(has_reason(group.reason))
+    if show == PENDING:
+        conditions.append(STUDENTS.c.review_decision.is_(None))
+    elif show == DECIDED:
+        conditions.append(STUDENTS.c.review_decision.is_not(None))
+    if after is not None:
+        conditions.append(STUDENTS.c.id > after)
+    if before is not None:
+        conditions.append(STUDENTS.c.id < before)
+    return conditions
 
 
 PAGE_COLUMNS = (

@@ -109,7 +109,7 @@ def hint_duplicates(context: StepContext, settings: RuleSettings) -> None:
             DuplicateConfidence.MEDIUM,
             "same_name_and_raw_phone",
         ),
-        key=operator.attrgetter("row_id"),
+        key=HINT_ROW,
     )
     similar = dup.similar_name_hints(
         people, existing_people(session), settings.similar_name_cutoff, settings.similar_names_per_row
@@ -144,6 +144,7 @@ HINT_COLUMNS = (
     "decided_at",
 )
 NO_DECISION = (None, None, None)
+HINT_ROW = operator.itemgetter(0)  # a `dup.Hint`'s row id
 
 
 def reviewer_decisions(session: Session, run_id: int) -> dict[tuple[int, str, int], tuple[Any, ...]]:
@@ -175,19 +176,15 @@ def keep_strongest(stronger: Iterable[dup.Hint], low: Iterable[dup.Hint]) -> Ite
     """Both streams, each in row order, merged: each row's stronger hints, then its low ones to
     targets that no stronger hint of the row already links it to. One pass, remembering one
     row's links at a time."""
-    merged = heapq.merge(((False, hint) for hint in stronger), ((True, hint) for hint in low), key=_row_of)
-    for _, row_hints in groupby(merged, key=_row_of):
+    for _, row_hints in groupby(heapq.merge(stronger, low, key=HINT_ROW), key=HINT_ROW):
         linked: set[tuple[str, int]] = set()
-        for is_low, hint in row_hints:
-            if not is_low:
-                linked.add((hint.target_type, hint.target_id))
+        for hint in row_hints:  # the stronger ones first: `merge` takes ties from its first stream
+            link = (hint.target_type, hint.target_id)
+            if hint.confidence is not DuplicateConfidence.LOW:
+                linked.add(link)
                 yield hint
-            elif (hint.target_type, hint.target_id) not in linked:
+            elif link not in linked:
                 yield hint
-
-
-def _row_of(pair: tuple[bool, dup.Hint]) -> int:
-    return pair[1].row_id
 
 
 def staged_people(session: Session, run_id: int) -> list[dup.StagedPerson]:

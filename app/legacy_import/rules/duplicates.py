@@ -128,10 +128,12 @@ def in_run_group_hints(
         value = key(person)
         if value is not None:
             groups[value].append(person.row_id)
-    links = sorted((row_id, min(row_ids)) for row_ids in groups.values() for row_id in row_ids)
-    for row_id, first in links:
-        if row_id != first:
-            yield Hint(row_id, STAGED_ROW, first, confidence, reason)
+    links = []
+    for row_ids in groups.values():
+        first = min(row_ids)
+        links += [(row_id, first) for row_id in row_ids if row_id != first]
+    for row_id, first in sorted(links):
+        yield Hint(row_id, STAGED_ROW, first, confidence, reason)
 
 
 def raw_phone_key(raw: str | None) -> str | None:

@@ -522,8 +522,7 @@ def count_rows(
         return 0, False
     if cap is None:
         cap = NAME_SEARCH_COUNT_CAP if filters.search and filters.search.kind == "name" else COUNT_CAP
-    matching = select(STUDENTS.c.id).where(*conditions(filters)).limit(cap + 1).subquery()
-    query = select(func.count()).select_from(matching)
+    query = select(func.count()).select_from(matching_rows(filters).limit(cap + 1).subquery())
     if session.get_bind().dialect.name == "postgresql":
         total = scalar_within(session, query, budget_ms)
         if total is None:
@@ -531,6 +530,19 @@ def count_rows(
     else:
         total = session.scalar(query) or 0
     return min(total, cap), total > cap
+
+
+def matching_rows(filters: StudentFilters) -> Select[Any]:
+    """What `count_rows` counts: the rows the filters keep. For the session-type filter alone,
+    the run's trainings of that type instead, one per row, by their own (run, session type)
+    index: matching each to its row walked the run's ids (measured at 1M rows: 25 ms to count
+    10,001 against 2 ms)."""
+    others = ("source_table", "classification", "validation_state", "duplicate_confidence", "search")
+    if filters.session_type is not None and all(getattr(filters, name) is None for name in others):
+        return select(TRAININGS.c.id).where(
+            TRAININGS.c.import_run_id == filters.run_id, TRAININGS.c.session_type == filters.session_type
+        )
+    return select(STUDENTS.c.id).where(*conditions(filters))
 
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement timeout

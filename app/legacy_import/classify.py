@@ -10,16 +10,11 @@ from app.legacy_import.phases import STUDENTS, TRAININGS, Phase, StepContext, fi
 from app.legacy_import.references import RunReferences
 from app.legacy_import.vocab import RunStatus
 
-ROW_COLUMNS = (
-    STUDENTS.c.status_text,
-    STUDENTS.c.legacy_formation_id,
-    STUDENTS.c.legacy_session_id,
-    STUDENTS.c.classification,
-    STUDENTS.c.classification_rule,
-    STUDENTS.c.import_action,
-    TRAININGS.c.id.label("training_id"),
-    TRAININGS.c.import_action.label("training_action"),
-)
+# What the rules read of a row, and the decision the row holds.
+RULE_INPUTS = (STUDENTS.c.status_text, STUDENTS.c.legacy_formation_id, STUDENTS.c.legacy_session_id)
+STORED = (STUDENTS.c.classification, STUDENTS.c.classification_rule, STUDENTS.c.import_action)
+TRAINING_ACTION = TRAININGS.c.import_action.label("training_action")
+ROW_COLUMNS = (*RULE_INPUTS, *STORED, TRAININGS.c.id.label("training_id"), TRAINING_ACTION)
 
 
 def classification_phase() -> Phase:
@@ -69,16 +64,7 @@ def classify_rows(context: StepContext) -> None:
 def all_decided(session: Session, run_id: int, references: RunReferences) -> tuple[int, int] | None:
     """(last row id, rows) when every row and training of the run holds the rules' decision, else
     None: the rules applied once per distinct combination of what they read and what is stored."""
-    compared = (
-        STUDENTS.c.status_text,
-        STUDENTS.c.legacy_formation_id,
-        STUDENTS.c.legacy_session_id,
-        STUDENTS.c.classification,
-        STUDENTS.c.classification_rule,
-        STUDENTS.c.import_action,
-        TRAININGS.c.id.is_not(None).label("has_training"),
-        TRAININGS.c.import_action.label("training_action"),
-    )
+    compared = (*RULE_INPUTS, *STORED, TRAININGS.c.id.is_not(None).label("has_training"), TRAINING_ACTION)
     query = (
         select(*compared, func.count().label("rows"), func.max(STUDENTS.c.id).label("last_id"))
         .outerjoin(TRAININGS, TRAININGS.c.student_import_id == STUDENTS.c.id)

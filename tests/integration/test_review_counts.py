@@ -19,10 +19,21 @@ from sqlalchemy.orm import Session
 from app.crm.models import CrmLead
 from app.extensions import db
 from app.legacy_import import queue_counts, validate
-from app.legacy_import import review as review_module
 from app.legacy_import.models import LegacyStudentImport
 from app.legacy_import.pipeline import run_named_phase
-from app.legacy_import.review import APPROVE, OVERRIDE, SKIP, UNRESOLVED, ReviewCommand, apply_review
+from app.legacy_import.review import (
+    ALL,
+    APPROVE,
+    DECIDED,
+    OVERRIDE,
+    PENDING,
+    SKIP,
+    UNRESOLVED,
+    ReviewCommand,
+    apply_review,
+    group_conditions,
+    queue_groups,
+)
 from app.legacy_import.runs import lock_run
 from tests.conftest import make_app, migrate, truncate_app_tables
 from tests.support.cli import legacy_json
@@ -108,20 +119,18 @@ def test_a_group_page_finds_its_rows_in_the_review_queue_index_alone(app: Flask)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE legacy_student_imports"))
         session = db.session
-        groups = review_module.queue_groups(session, run_id)
+        groups = queue_groups(session, run_id)
         assert len(groups) >= 4
         for setting in ("enable_seqscan", "enable_bitmapscan"):
             session.execute(text(f"SET LOCAL {setting} = off"))
         edges = (
-            (review_module.PENDING, {}),
-            (review_module.DECIDED, {"after": 1}),
-            (review_module.ALL, {"before": 10**9}),
+            (PENDING, {}),
+            (DECIDED, {"after": 1}),
+            (ALL, {"before": 10**9}),
         )
         for group in groups:
             for show, edge in edges:
-                query = select(STUDENTS.c.id).where(
-                    *review_module.group_conditions(run_id, group, show, **edge)
-                )
+                query = select(STUDENTS.c.id).where(*group_conditions(run_id, group, show, **edge))
                 compiled = query.compile(
                     dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
                 )

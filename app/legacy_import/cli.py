@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 import json
@@ -131,7 +132,9 @@ def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
     What the process has loaded before the work (the app, its libraries) outlives it: frozen
     meanwhile, the garbage collector does not walk it at each full collection (measured: 0.5 ->
     0.15 s of full collections in an import of 100k rows), nor do the helper processes forked
-    from it."""
+    from it. The same goes for the interpreter's last collections as the process exits
+    (`_freeze_at_exit`)."""
+    _freeze_at_exit()
     gc.freeze()
     try:
         with progress_bar(not as_json) as progress:
@@ -149,6 +152,15 @@ def _execute(run_id: int, as_json: bool, work: Work) -> dict[str, Any]:
     finally:
         gc.unfreeze()  # collectable again, should the process go on (a test runner)
     return run_summary(run)
+
+
+@functools.cache
+def _freeze_at_exit() -> None:
+    """At exit, freeze what is still alive: the interpreter's last collections then skip the
+    app, its libraries and the normalizers' caches, which die with the process anyway
+    (measured: 0.36 -> 0.13 s from the end of a 100k-row import to the end of its process).
+    Once per process: a test runner running many commands registers it once."""
+    atexit.register(gc.freeze)
 
 
 def _start(

@@ -392,7 +392,6 @@ PROFILE_POINTS: dict[str, tuple[str, str]] = {
     "commit": ("sqlalchemy/orm/session.py", "commit"),
     "wait_for_batch": ("legacy_import/prefetch.py", "prefetched"),
     "json_dumps": ("json/__init__.py", "dumps"),
-    "copy_rows": ("legacy_import/bulk.py", "_copy_rows"),
 }
 # label -> path fragment; self time spent inside a library.
 LIBRARY_SELF_TIME = {
@@ -436,7 +435,7 @@ def profile_breakdown(writer: pstats.Stats, reader: pstats.Stats) -> dict[str, f
         "    name_key": r["name_key"],
         "    first decisions (session type, classification)": r["first_decisions"],
         "[importing thread] insert students (COPY, in a savepoint)": w["insert_students"],
-        "[importing thread] insert trainings (INSERT ... SELECT)": w["insert_trainings"],
+        "[importing thread] insert trainings (built, then COPY)": w["insert_trainings"],
         "[importing thread] counters (batch_counters + add_counters)": w["batch_counters"]
         + w["add_counters"],
         "[importing thread] commits": w["commit"],

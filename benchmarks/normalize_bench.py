@@ -14,6 +14,7 @@ starts with empty normalization caches, as a new import process does.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import tempfile
 import time
@@ -50,8 +51,9 @@ def legacy_batches(rows: int) -> list[Batch]:
 
 
 def stage(table: str, batch: list[LegacyRecord]) -> list[dict[str, object]]:
-    """What the import does with one batch before writing it."""
-    return [staging.student_values(record, table, RUN_ID) for record in batch]
+    """What the import does with one batch before writing it (`StudentStager.values`)."""
+    today = datetime.date.today()
+    return [staging.student_values(record, table, RUN_ID, today) for record in batch]
 
 
 def timed_work(batches: Sequence[Batch]) -> dict[str, Callable[[], object]]:

@@ -71,6 +71,19 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
 
 
+def insert_with_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_rows`, after which each row holds its id: rows given theirs before (`reserve_ids`)
+    keep them, the others get the ones the INSERT returns (in row order)."""
+    if not rows:
+        return
+    if "id" in rows[0]:
+        insert_rows(session, table, rows)
+        return
+    returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for row, row_id in zip(rows, session.scalars(returning, list(rows)), strict=True):
+        row["id"] = row_id
+
+
 def insert_tuples(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.legacy_import.bulk import update_rows
 from app.legacy_import.models import SESSION_MAPPINGS, LegacyCourseMapping, LegacySessionMapping
 from app.legacy_import.rules.classification import ClassificationDecision, classify
 from app.legacy_import.rules.sessions import (
-    WAITING_SESSION_IDS,
     SessionDecision,
     is_dangling,
     session_mapping_type,
@@ -23,28 +23,50 @@ from app.legacy_import.vocab import SessionType
 NO_REFERENCE = (None, 0)
 
 
+class SessionDetails(NamedTuple):
+    """What a staged training copies from its session's mapping."""
+
+    code: str | None
+    starts_on: date | None
+    ends_on: date | None
+
+
+NO_SESSION_DETAILS = SessionDetails(None, None, None)
+
+
 @dataclass(frozen=True)
 class RunReferences:
     formations: frozenset[int]
     session_types: dict[int, SessionType]
     session_formations: dict[int, int | None]
+    formation_names: dict[int, str | None]
+    session_details: dict[int, SessionDetails]
 
     @classmethod
     def load(cls, session: Session, run_id: int) -> RunReferences:
-        formations = session.scalars(
-            select(LegacyCourseMapping.legacy_formation_id).where(LegacyCourseMapping.import_run_id == run_id)
-        )
+        formations = session.execute(
+            select(LegacyCourseMapping.legacy_formation_id, LegacyCourseMapping.legacy_name).where(
+                LegacyCourseMapping.import_run_id == run_id
+            )
+        ).all()
         sessions = session.execute(
             select(
                 LegacySessionMapping.legacy_session_id,
                 LegacySessionMapping.session_type,
                 LegacySessionMapping.legacy_formation_id,
+                LegacySessionMapping.code,
+                LegacySessionMapping.starts_on,
+                LegacySessionMapping.ends_on,
             ).where(LegacySessionMapping.import_run_id == run_id)
         ).all()
         return cls(
-            formations=frozenset(formations),
+            formations=frozenset(f.legacy_formation_id for f in formations),
             session_types={s.legacy_session_id: SessionType(s.session_type or "unknown") for s in sessions},
             session_formations={s.legacy_session_id: s.legacy_formation_id for s in sessions},
+            formation_names={f.legacy_formation_id: f.legacy_name for f in formations},
+            session_details={
+                s.legacy_session_id: SessionDetails(s.code, s.starts_on, s.ends_on) for s in sessions
+            },
         )
 
     def session_decision(self, session_id: int | None) -> SessionDecision:
@@ -71,18 +93,6 @@ class RunReferences:
     ) -> ClassificationDecision:
         session_type = self.session_decision(session_id).session_type
         return classify(status, session_type, self.has_formation(formation_id, session_id))
-
-
-def training_session_type_sql(
-    session_id: ColumnElement[Any], mapping_type: ColumnElement[Any]
-) -> ColumnElement[Any]:
-    """`training_session_type` in SQL, for trainings created by INSERT ... SELECT: `mapping_type`
-    is the type of the row's session mapping (outer-joined: NULL when it has none)."""
-    return case(
-        (session_id.in_(WAITING_SESSION_IDS), SessionType.WAITING_SESSION.value),
-        (session_id == 0, SessionType.UNKNOWN.value),
-        else_=func.coalesce(mapping_type, SessionType.UNKNOWN.value),
-    )
 
 
 def type_session_mappings(session: Session, run_id: int) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from app.legacy_import import normalize
+from app.legacy_import.references import NO_SESSION_DETAILS, RunReferences
 from app.legacy_import.source import LegacyRecord, json_ready
 
 T = TypeVar("T")
@@ -77,7 +78,11 @@ def as_reference(value: Any) -> int | None:
     return number if number in REFERENCE_RANGE else None
 
 
-def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict[str, Any]:
+def student_values(
+    record: LegacyRecord, source_table: str, run_id: int, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The row's staging values; a birth date after `today` (default: now) is out of range.
+    A batch passes its own `today`: asking the clock for each row took 0.6 us of its ~23."""
     notes = RowNotes()
     values = record.values
     first_name, first_repaired = notes.attempt(
@@ -98,7 +103,9 @@ def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict
             notes.repairs.append(name)
     phone = notes.attempt("phone", NO_PHONE, normalize.normalize_phone, values.get("phone"))
     email = notes.attempt("email", NO_EMAIL, normalize.normalize_email, values.get("email"))
-    birth = notes.attempt("birth_date", NO_BIRTH_DATE, normalize.parse_birth_date, values.get("birth_date"))
+    birth = notes.attempt(
+        "birth_date", NO_BIRTH_DATE, normalize.parse_birth_date, values.get("birth_date"), today
+    )
     if phone.status == "invalid":
         notes.issues.append("phone_invalid")
     if email.status == "invalid":
@@ -130,6 +137,25 @@ def student_values(record: LegacyRecord, source_table: str, run_id: int) -> dict
         "normalization_issues": notes.issues or None,
         "text_repairs": notes.repairs or None,
         "raw_payload": record.raw,
+    }
+
+
+def training_values(row: Mapping[str, Any], references: RunReferences) -> dict[str, Any]:
+    """The training child of a row as staged (with its id): its formation's name and its
+    session's code and dates come from the run's mappings, its session type from the rules."""
+    formation_id, session_id = row["legacy_formation_id"], row["legacy_session_id"]
+    details = references.session_details.get(session_id, NO_SESSION_DETAILS)
+    return {
+        "student_import_id": row["id"],
+        "import_run_id": row["import_run_id"],
+        "legacy_formation_id": formation_id,
+        "legacy_formation_name": references.formation_names.get(formation_id),
+        "legacy_session_id": session_id,
+        "legacy_session_code": details.code,
+        "session_starts_on": details.starts_on,
+        "session_ends_on": details.ends_on,
+        "session_type": references.session_decision(session_id).session_type.value,
+        "import_action": row.get("import_action"),  # none on a row staged without its values
     }
 
 

@@ -390,29 +390,6 @@ def test_a_reference_beyond_what_the_app_database_holds_is_staged_as_no_referenc
         assert row.raw_payload["formation_id"] == UNSIGNED_BIGINT_MAX
 
 
-def test_the_planner_knows_a_new_runs_mappings_before_its_students_are_staged(
-    postgres_url: str, legacy_mariadb_url: str
-) -> None:
-    """Each batch's trainings join the run's mappings; with statistics from before the run the
-    planner takes its mappings for one row and rescans them all for every staged row. The
-    second run's id must be in the statistics of both mapping tables once it is imported."""
-    app = make_app(postgres_url, LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url})
-    truncate_app_tables(app)
-    run_cli(app, "legacy", "import", "--json")
-    second = json.loads(run_cli(app, "legacy", "import", "--json").stdout)["run_id"]
-
-    with app.app_context():
-        for table in (LegacyCourseMapping.__tablename__, LegacySessionMapping.__tablename__):
-            known = db.session.execute(
-                text(
-                    "SELECT most_common_vals::text::bigint[] FROM pg_stats"
-                    " WHERE tablename = :table AND attname = 'import_run_id'"
-                ),
-                {"table": table},
-            ).scalar_one()
-            assert second in known, table
-
-
 def staged_rows_read(app: Flask) -> int:
     """Rows of the staged-rows table read so far, by any scan (the statistics of the backends
     that have exited: the app's connections are closed first)."""

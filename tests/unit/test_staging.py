@@ -11,7 +11,9 @@ import pytest
 from app.config import ConfigError, legacy_connections, load_column_map, positive_int
 from app.legacy_import import staging
 from app.legacy_import.masking import mask_email, mask_name, mask_phone, mask_value
+from app.legacy_import.references import RunReferences, SessionDetails
 from app.legacy_import.source import DEFAULT_LAYOUT, LegacyRecord, build_layout, json_ready
+from app.legacy_import.vocab import SessionType
 
 
 def record(**values: object) -> LegacyRecord:
@@ -126,6 +128,39 @@ def test_the_clean_values_raise_no_issue() -> None:
         "213559446168",
         dt.date(1998, 3, 15),
     )
+
+
+def test_a_training_copies_its_formation_and_session_from_the_run_mappings() -> None:
+    references = RunReferences(
+        formations=frozenset({3}),
+        session_types={12: SessionType.REAL_SESSION},
+        session_formations={12: 3},
+        formation_names={3: "Pâtisserie"},
+        session_details={12: SessionDetails("PAT-12", dt.date(2019, 1, 6), dt.date(2019, 6, 30))},
+    )
+    row = {"id": 40, "import_run_id": 1, "legacy_formation_id": 3, "legacy_session_id": 12}
+
+    training = staging.training_values(
+        {**row, "import_action": "create_legacy_completed_training"}, references
+    )
+
+    assert training == {
+        "student_import_id": 40,
+        "import_run_id": 1,
+        "legacy_formation_id": 3,
+        "legacy_formation_name": "Pâtisserie",
+        "legacy_session_id": 12,
+        "legacy_session_code": "PAT-12",
+        "session_starts_on": dt.date(2019, 1, 6),
+        "session_ends_on": dt.date(2019, 6, 30),
+        "session_type": "real_session",
+        "import_action": "create_legacy_completed_training",
+    }
+    waiting = staging.training_values({**row, "legacy_formation_id": 99, "legacy_session_id": 1}, references)
+    assert (waiting["legacy_formation_name"], waiting["legacy_session_code"]) == (None, None)
+    assert (waiting["session_type"], waiting["import_action"]) == ("waiting_session", None)
+    dangling = staging.training_values({**row, "legacy_session_id": 77}, references)
+    assert (dangling["session_type"], dangling["session_starts_on"]) == ("unknown", None)
 
 
 @pytest.mark.parametrize(

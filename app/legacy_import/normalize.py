@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+import traceback
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -360,7 +361,12 @@ def _library_parse(candidate: str) -> str | None:
     """The reference path: what phonenumbers itself makes of the candidate."""
     try:
         number = phonenumbers.parse(candidate, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
+    except phonenumbers.NumberParseException as error:
+        # `parse` keeps the exception it re-raises in a local variable of its own frame, which
+        # the exception's traceback holds: a reference cycle, and the whole stack stays alive
+        # with it (the batch being normalized included) until the garbage collector finds it
+        # (measured: with the collector off, an import's peak memory doubled). Broken here.
+        traceback.clear_frames(error.__traceback__)
         return None
     if not phonenumbers.is_valid_number(number):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import random
 import string
 
@@ -237,6 +238,19 @@ def _candidates(rng: random.Random) -> list[str]:
     return [rng.choice(_PREFIXES).strip() + _national(rng) for _ in range(16_000)] + [
         "".join(rng.choices("0123456789", k=rng.randint(1, 17))) for _ in range(4_000)
     ]
+
+
+@pytest.mark.parametrize("candidate", ["+999123456", "0012"])  # no country code; too short after 00
+def test_a_number_the_library_refuses_leaves_nothing_to_the_garbage_collector(candidate: str) -> None:
+    """phonenumbers keeps the exception it re-raises in a frame of its traceback: unless that
+    cycle is broken, each refused number keeps the stack above it (a whole batch) alive."""
+    gc.collect()
+    gc.disable()
+    try:
+        assert normalize._library_parse(candidate) is None
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_fast_path_agrees_with_the_library_on_generated_candidates() -> None:

@@ -48,9 +48,15 @@ class Helpers:
 
     processes: list[BaseProcess] = field(default_factory=list)
 
+    def running(self) -> int:
+        """How many helpers are still at work; a failed helper fails the import here (the run
+        already holds the reason, written by the helper)."""
+        if any(p.exitcode not in (None, 0) for p in self.processes):
+            raise RunError("a helper process failed staging a chunk; see the run's failure reason")
+        return sum(p.exitcode is None for p in self.processes)
+
     def wait(self, timeout: float) -> None:
-        """Sleep until a helper ends or `timeout` passes; a failed helper fails the import here
-        (the run already holds the reason, written by the helper)."""
+        """Sleep until a helper ends or `timeout` passes."""
         running = [p for p in self.processes if p.exitcode is None]
         if running:
             ready = set(multiprocessing.connection.wait([p.sentinel for p in running], timeout=timeout))
@@ -59,8 +65,7 @@ class Helpers:
                     process.join()  # ready once it is exiting; its exit code comes soon after
         else:
             time.sleep(timeout)
-        if any(p.exitcode not in (None, 0) for p in self.processes):
-            raise RunError("a helper process failed staging a chunk; see the run's failure reason")
+        self.running()
 
 
 @contextmanager

@@ -91,7 +91,7 @@ class LegacySourceReader(Protocol):
 
     def check_layout(self) -> None: ...
 
-    def chunk_bounds(self, entity: str, rows: int) -> list[tuple[int, int]]: ...
+    def chunk_bounds(self, entity: str, rows: int, after_id: int | None = None) -> list[tuple[int, int]]: ...
 
     def count(self, entity: str, after_id: int = BEFORE_FIRST_ID, up_to_id: int | None = None) -> int: ...
 
@@ -204,8 +204,9 @@ class DatabaseLegacySourceReader:
                         f"(field {field!r} of {entity}; see LEGACY_COLUMN_MAP)"
                     )
 
-    def chunk_bounds(self, entity: str, rows: int) -> list[tuple[int, int]]:
-        """Id ranges `(after_id, up_to_id]` of `rows` rows each (the last one fewer), in id order.
+    def chunk_bounds(self, entity: str, rows: int, after_id: int | None = None) -> list[tuple[int, int]]:
+        """Id ranges `(after_id, up_to_id]` of `rows` rows each (the last one fewer), in id order,
+        from the first row (or the first after `after_id`) to the last.
 
         Cut by rows, not by id span, so that sparse or far-apart ids (an id of 999999999 among
         a thousand rows) make no empty chunks. Each cut is one keyset query that walks `rows`
@@ -220,7 +221,7 @@ class DatabaseLegacySourceReader:
             if low is None:
                 return []
             bounds = []
-            after_id = int(low) - 1
+            after_id = int(low) - 1 if after_id is None else after_id
             while after_id < int(high):
                 cut = conn.execute(cut_after, {"after_id": after_id}).scalar()
                 up_to_id = int(high) if cut is None else int(cut)

@@ -325,6 +325,28 @@ def test_chunks_are_cut_by_rows_so_far_apart_ids_make_no_empty_chunks(
         assert sum(after_id < i <= up_to_id for i in ids) == 100
 
 
+def test_the_runs_last_chunk_is_cut_in_batches(sqlite_app: Flask, legacy_sqlite_url: str) -> None:
+    """Processes sharing the chunks then finish within a batch of each other."""
+    sqlite_app.config.update(LEGACY_CHUNK_SIZE="100", LEGACY_BATCH_SIZE="30")
+    result = run_cli(sqlite_app, "legacy", "import", "--json")
+    assert result.exit_code == 0, result.stderr
+    with sqlite_app.app_context():
+        chunks = db.session.execute(
+            select(LegacyImportChunk.source_table, LegacyImportChunk.after_id, LegacyImportChunk.up_to_id)
+            .where(LegacyImportChunk.import_run_id == json.loads(result.stdout)["run_id"])
+            .order_by(LegacyImportChunk.id)
+        ).all()
+    ids = {table: sorted(legacy_rows(legacy_sqlite_url, table)) for table in ("stagiaires", "archives")}
+    sizes = [(table, sum(after < i <= up_to for i in ids[table])) for table, after, up_to in chunks]
+
+    assert sum(size for _, size in sizes) == len(ids["stagiaires"]) + len(ids["archives"])
+    archives = [size for table, size in sizes if table == "archives"]
+    tail = len(ids["archives"]) % 100 or 100  # the rows a last chunk of 100 would hold
+    pieces = -(-tail // 30)
+    assert archives[:-pieces] == [100] * (len(archives) - pieces)
+    assert sum(archives[-pieces:]) == tail and max(archives[-pieces:]) <= 30
+
+
 def test_an_import_of_far_apart_ids_and_an_id_of_0_stages_every_row_once(
     postgres_url: str, legacy_sqlite_url: str, tmp_path: Path
 ) -> None:

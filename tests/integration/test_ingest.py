@@ -429,11 +429,12 @@ def staged_rows_read(app: Flask) -> int:
     return int(read)
 
 
-def test_an_import_reads_each_row_it_stages_once_whatever_the_statistics_say(legacy_mariadb_url: str) -> None:
+def test_an_import_reads_back_none_of_the_rows_it_stages(legacy_mariadb_url: str) -> None:
     """A run is in no statistics while it is staged: they hold the rows staged before it (here
-    40,000 rows of another run, enough for PostgreSQL to read by index). Each batch's trainings
-    and each chunk's checkpoint must still find the batch's rows alone, not read every row of
-    the run staged before them (600 rows in batches of 50 read them 3,600 times so).
+    40,000 rows of another run, enough for PostgreSQL to read by index), and a query for the
+    batch's rows by the run once read every row of the run staged before them (600 rows in
+    batches of 50 read them 3,600 times so). An import reads none back: its trainings are built
+    from the rows in hand, its checkpoints are kept on the chunks.
 
     A database of its own: the other tests' connections report what they read when they like,
     and would count here."""
@@ -462,4 +463,5 @@ def test_an_import_reads_each_row_it_stages_once_whatever_the_statistics_say(leg
         assert result.exit_code == 0, result.stderr
         counts = legacy_counts(legacy_mariadb_url)
         staged = counts["stagiaires"] + counts["archives"]
-        assert staged_rows_read(app) - before <= staged + 50  # the trainings' join, and a few look-ups
+        assert staged > 500
+        assert staged_rows_read(app) - before <= 50  # a few look-ups

@@ -1,4 +1,4 @@
-"""A run's staged formations and sessions, as the row rules need them."""
+"""A run's staged formations and sessions, as the row rules and the staged trainings need them."""
 
 from __future__ import annotations
 

@@ -72,16 +72,21 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 
 def insert_with_ids(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """`insert_rows`, after which each row holds its id: rows given theirs before (`reserve_ids`)
-    keep them, the others get the ones the INSERT returns (in row order)."""
+    """`insert_rows`, after which each row holds its id. Ids already given are kept. Others are
+    reserved before the COPY on PostgreSQL (`reserve_ids`; a sequence is not rolled back, so a
+    refused batch retried row by row keeps them), and come back from the INSERT elsewhere."""
     if not rows:
         return
-    if "id" in rows[0]:
-        insert_rows(session, table, rows)
-        return
-    returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for row, row_id in zip(rows, session.scalars(returning, list(rows)), strict=True):
-        row["id"] = row_id
+    if "id" not in rows[0]:
+        ids = reserve_ids(session, table, len(rows))
+        if ids is None:
+            returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            for row, row_id in zip(rows, session.scalars(returning, list(rows)), strict=True):
+                row["id"] = row_id
+            return
+        for row, row_id in zip(rows, ids, strict=True):
+            row["id"] = row_id
+    insert_rows(session, table, rows)
 
 
 def insert_tuples(

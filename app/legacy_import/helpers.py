@@ -65,7 +65,7 @@ class Helpers:
                     process.join()  # ready once it is exiting; its exit code comes soon after
         else:
             time.sleep(timeout)
-        self.running()
+        self.running()  # raises if a helper failed meanwhile
 
 
 @contextmanager

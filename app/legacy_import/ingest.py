@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.legacy_import import staging
-from app.legacy_import.bulk import analyze, changed_rows, insert_rows, insert_with_ids, reserve_ids
+from app.legacy_import.bulk import analyze, changed_rows, insert_rows, insert_with_ids
 from app.legacy_import.helpers import helper_processes
 from app.legacy_import.models import (
     CHUNKS,
@@ -374,10 +374,6 @@ class StudentStager:
         return rows
 
     def write(self, rows: Values) -> dict[str, int]:
-        ids = reserve_ids(self.session, STUDENTS, len(rows))
-        if ids is not None:
-            for row, row_id in zip(rows, ids, strict=True):
-                row["id"] = row_id
         staged = self._insert_students(rows)
         return {
             f"{self.source_table}_staged": len(rows),

@@ -240,26 +240,21 @@ def finish_if_complete(session: Session, run_id: int) -> bool:
     session.commit()
     if finished:
         finish_run(session, run_id, RunStatus.INGESTED)
-        analyze(session, ANALYZED_COLUMNS)  # the run's rows, for validation's batch queries
+        analyze(session, ANALYZED_COLUMNS, sample_target=ANALYZE_SAMPLE_TARGET)
         log.info("run %s ingested", run_id)
     return bool(finished)
 
 
-# The columns the phases and pages look staged rows up by (`bulk.analyze`).
+# The columns validation and classification look the run's rows up by, with the few values
+# each holds once staged (`bulk.analyze`). The names, and the states validation decides, are
+# analyzed once validated (`validate.VALIDATED_COLUMNS`): the name search reads validated rows.
 ANALYZED_COLUMNS = {
-    STUDENTS: (
-        "import_run_id",
-        "source_table",
-        "legacy_id",
-        "validation_state",
-        "classification",
-        "duplicate_confidence",
-        "review_decision",
-        "last_name",
-        "name_key",
-    ),
+    STUDENTS: ("import_run_id", "source_table", "legacy_id", "validation_state", "classification"),
     TRAININGS: ("import_run_id", "session_type", "student_import_id"),
 }
+# 3,000 sampled rows: the run's size and its few values are as clear as in 30,000 (measured at
+# 100k staged rows: 0.40 -> 0.05 s).
+ANALYZE_SAMPLE_TARGET = 10
 
 
 def _stage_range(

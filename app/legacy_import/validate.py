@@ -298,6 +298,22 @@ def validate_rows(context: StepContext) -> None:
         update_rows(session, TRAININGS, decided.trainings)
         add_to_counts(session, context.run_id, queue_change(queued_before, decided.students))
         finish_batch(context, decided.last_id, len(decided.students))
+    analyze(session, VALIDATED_COLUMNS)
+
+
+# What the review pages look validated rows up by: the states validation decides, and the
+# names a search matches (the name-search index holds validated rows only, and the statistics
+# of its expression come with `name_key`'s).
+VALIDATED_COLUMNS = {
+    STUDENTS: (
+        "import_run_id",
+        "validation_state",
+        "duplicate_confidence",
+        "review_decision",
+        "last_name",
+        "name_key",
+    )
+}
 
 
 def decided_batches(context: StepContext, bind: Engine | Connection) -> Iterator[DecidedBatch]:

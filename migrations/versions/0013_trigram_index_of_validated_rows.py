@@ -15,7 +15,7 @@ PostgreSQL keeps statistics of an index's expression for its whole-table index o
 them it takes `LIKE '% aouadi%'` for 99 rows of a million instead of 15,000, and reads them all
 by the index to sort them (74 ms) where walking the run's ids finds the first page in 2 ms.
 The expression gets statistics of its own (CREATE STATISTICS, PostgreSQL 14 and later),
-which the import's ANALYZE of `name_key` refreshes.
+which the ANALYZE of `name_key` that ends validation refreshes.
 
 Revision ID: 0013
 Revises: 0012

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.legacy_import import helpers, ingest
 from app.legacy_import.demo import generate_legacy_database, legacy_fingerprint
 from app.legacy_import.models import (
+    STUDENTS,
     LegacyCourseMapping,
     LegacyImportChunk,
     LegacyImportRun,
@@ -465,3 +466,48 @@ def test_an_import_reads_back_none_of_the_rows_it_stages(legacy_mariadb_url: str
         staged = counts["stagiaires"] + counts["archives"]
         assert staged > 500
         assert staged_rows_read(app) - before <= 50  # a few look-ups
+
+
+def column_statistics(app: Flask) -> dict[str, list[str]]:
+    """The staged-rows table's analyzed columns on PostgreSQL, with their histogram bounds."""
+    with app.app_context():
+        rows = db.session.execute(
+            text(
+                "SELECT attname, coalesce(histogram_bounds::text::text[], '{}') FROM pg_stats"
+                " WHERE tablename = 'legacy_student_imports'"
+            )
+        ).all()
+        db.session.rollback()
+    return {name: list(bounds) for name, bounds in rows}
+
+
+def test_an_import_and_its_validation_analyze_what_each_wrote(legacy_mariadb_url: str) -> None:
+    """The import leaves the planner the run's rows, sampled thinly (a histogram of 10 buckets,
+    not 100: a tenth of the pages read); validation, the states it decides and the names the
+    search of validated rows matches, with the statistics of the search's expression."""
+    with postgres_database() as app_url:
+        app = make_app(app_url, LEGACY_CONNECTIONS={"legacy": legacy_mariadb_url})
+        migrate(app)
+        imported = run_cli(app, "legacy", "import", "--json")
+        assert imported.exit_code == 0, imported.stderr
+
+        analyzed = column_statistics(app)
+        assert set(ingest.ANALYZED_COLUMNS[STUDENTS]) <= set(analyzed)
+        assert not {"name_key", "last_name"} & set(analyzed)
+        assert 2 <= len(analyzed["legacy_id"]) <= ingest.ANALYZE_SAMPLE_TARGET + 1
+
+        run_id = json.loads(imported.stdout)["run_id"]
+        validated = run_cli(app, "legacy", "validate", f"--run={run_id}", "--json")
+        assert validated.exit_code == 0, validated.stderr
+
+        analyzed = column_statistics(app)
+        assert {"name_key", "last_name", "duplicate_confidence"} <= set(analyzed)
+        assert len(analyzed["name_key"]) > ingest.ANALYZE_SAMPLE_TARGET + 1  # the default target
+        with app.app_context():
+            expression = db.session.scalar(
+                text("SELECT most_common_vals FROM pg_stats_ext_exprs WHERE statistics_name = :name"),
+                {"name": "legacy_student_imports_spaced_name_key"},
+            )
+            db.session.rollback()
+            db.engine.dispose()
+        assert expression is not None

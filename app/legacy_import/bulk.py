@@ -32,7 +32,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import REGCLASS
+from sqlalchemy.dialects.postgresql import REGCLASS, aggregate_order_by
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -51,12 +51,14 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
     with them (PostgreSQL; None elsewhere: SQLite has no sequence to take them from).
 
     The sequence is looked up once, in a subquery: called for each id, `pg_get_serial_sequence`
-    searched the catalog 2,000 times a batch (measured: 8.5 ms a batch against 1.6 ms)."""
+    searched the catalog 2,000 times a batch (measured: 8.5 ms a batch against 1.6 ms). The ids
+    come back as one array, which the driver reads in C: one result row per id cost 3 us of
+    Python each (0.3 s of an import of 100k rows)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
     sequence = select(func.pg_get_serial_sequence(table.name, "id")).scalar_subquery().cast(REGCLASS)
-    ids = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-    return list(session.scalars(ids))
+    ids = select(func.nextval(sequence).label("id")).select_from(func.generate_series(1, count)).subquery()
+    return list(session.scalar(select(func.array_agg(aggregate_order_by(ids.c.id, ids.c.id)))) or ())
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -131,18 +133,23 @@ def _copy(session: Session, table: Table, given: Sequence[str], rows: Iterable[t
 
 def _binary_types(session: Session, table: Table, columns: Sequence[str]) -> list[str]:
     """The type each column is dumped as: the one the table declares, JSON as its text (the
-    `json` type's binary form is its text)."""
-    declared = dict(
-        session.execute(
-            text(
-                "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-                "WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 AND NOT a.attisdropped"
-            ),
-            {"table": table.name},
+    `json` type's binary form is its text). The catalog is read once per table and connection
+    (kept in its `info`): an import asked it before every COPY, twice a batch."""
+    connection = session.connection()
+    known: dict[str, dict[str, str]] = connection.info.setdefault("copy_column_types", {})
+    if table.name not in known:
+        known[table.name] = dict(
+            connection.execute(
+                text(
+                    "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                    "WHERE a.attrelid = CAST(:table AS regclass) AND a.attnum > 0 AND NOT a.attisdropped"
+                ),
+                {"table": table.name},
+            )
+            .tuples()
+            .all()
         )
-        .tuples()
-        .all()
-    )
+    declared = known[table.name]
     return ["text" if declared[name] == "json" else declared[name] for name in columns]
 
 

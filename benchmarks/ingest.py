@@ -54,6 +54,7 @@ from benchmarks.support import (
     benchmark_databases,
     busy_note,
     check_import,
+    checkpoint,
     child_env,
     flask_legacy,
     generated_at,
@@ -246,7 +247,9 @@ def bench_size(rows: int, batch_size: int, repeats: int, keep: bool) -> SizeResu
         load = load_average()
         imports, bares = [], []
         for _ in range(repeats):
+            checkpoint(app_url)
             imports.append(time_import(app_url, legacy_url, batch_size, counts))
+            checkpoint(app_url)
             bares.append(time_bare_copy(app_url, legacy_url, batch_size, counts))
     pairs = tuple(i.seconds / b.seconds for i, b in zip(imports, bares, strict=True))
     return SizeResult(

@@ -120,6 +120,15 @@ def app_engine(app_url: str) -> Iterator[sa.Engine]:
         engine.dispose()
 
 
+def checkpoint(app_url: str) -> None:
+    """Write out what earlier runs left in the app database's buffers and WAL, so that a timed
+    run pays for its own writes only. Without it, the WAL of the runs before one (300 MB an
+    import of 100k rows) set off a checkpoint in the middle of it: every index page it touched
+    next went to the WAL whole, and the same run of each set of three was the slow one."""
+    with app_engine(app_url) as engine, engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("CHECKPOINT")
+
+
 # --------------------------------------------------------------------------------------
 # Child processes, measured
 # --------------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int] | None:
 
     The sequence is looked up once, in a subquery: called for each id, `pg_get_serial_sequence`
     searched the catalog 2,000 times a batch (measured: 8.5 ms a batch against 1.6 ms). The ids
-    come back as one array, which the driver reads in C: one result row per id cost 3 us of
-    Python each (0.3 s of an import of 100k rows)."""
+    come back as one array, which the driver reads in C: a result row per id cost 2-4 ms of
+    Python a batch of 2,000, the array 1 ms."""
     if session.get_bind().dialect.name != "postgresql":
         return None
     sequence = select(func.pg_get_serial_sequence(table.name, "id")).scalar_subquery().cast(REGCLASS)
